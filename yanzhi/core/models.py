@@ -1,0 +1,76 @@
+"""Base classes and the chain-wide records every app writes to: the audit log and the SMS outbox."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditLog(models.Model):
+    """Who did what to which record, with the values before and after. Append-only: database
+    triggers (migration 0002) refuse UPDATE and DELETE, and no view or endpoint writes here
+    except through yanzhi.core.audit."""
+
+    org_id = models.BigIntegerField(db_index=False)
+    store_id = models.BigIntegerField(null=True, blank=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_name = models.CharField(max_length=100, blank=True)
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=40, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["org_id", "object_type", "object_id"], name="audit_org_object"),
+            models.Index(fields=["org_id", "actor_id", "created_at"], name="audit_org_actor"),
+            models.Index(fields=["org_id", "created_at"], name="audit_org_time"),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
+        )
+
+
+class SmsMessage(models.Model):
+    """Every SMS the system sends, before it is sent (the outbox) and after (the record)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+
+    org_id = models.BigIntegerField()
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    phone = models.CharField(max_length=20)
+    text = models.TextField()
+    purpose = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempt_count = models.PositiveIntegerField(default=0)
+    provider_message_id = models.CharField(max_length=100, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["org_id", "status", "created_at"], name="sms_org_status"),
+            models.Index(fields=["org_id", "customer_id"], name="sms_org_customer"),
+        ]
+
+    def __str__(self):
+        return f"{self.phone} {self.purpose} {self.status}"

@@ -1,0 +1,36 @@
+"""Formatting filters available in every template (registered as a builtin)."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils import timezone
+
+from yanzhi.core.validators import mask_id_card, mask_phone
+
+register = template.Library()
+
+
+@register.filter
+def yuan(value) -> str:
+    """¥1,280.00"""
+    if value in (None, ""):
+        return ""
+    return f"¥{Decimal(value):,.2f}"
+
+
+@register.filter
+def masked_phone(value) -> str:
+    """Phones are shown masked on every page; the full number needs a logged unmask action."""
+    return mask_phone(value or "")
+
+
+@register.filter
+def masked_id(value) -> str:
+    return mask_id_card(value or "")
+
+
+@register.filter
+def local_time(value, fmt="%H:%M"):
+    if not value:
+        return ""
+    return timezone.localtime(value).strftime(fmt)

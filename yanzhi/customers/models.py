@@ -1,0 +1,312 @@
+"""Customers (会员/客户), their summary row, tags, channels, phone verification and consents."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from yanzhi.core.models import TimeStampedModel
+from yanzhi.core.money import MoneyField
+
+
+class SourceChannel(TimeStampedModel):
+    """Where a customer came from (拓客渠道): 美团点评, 新氧, 抖音, referral, walk-in …"""
+
+    class Kind(models.TextChoices):
+        ECOMMERCE = "ecommerce", _("电商/点评平台")
+        INFLUENCER = "influencer", _("网红/达人")
+        REFERRAL = "referral", _("老带新")
+        ONLINE = "online", _("网络/电话咨询")
+        WALK_IN = "walk_in", _("自然到店")
+        OTHER = "other", _("其他")
+
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    name = models.CharField(_("渠道名称"), max_length=50)
+    kind = models.CharField(_("渠道类型"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["org_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "name"], name="channel_name_unique_in_org")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Tag(TimeStampedModel):
+    """A static tag with a colour the clinic chooses (VIP, 敏感肌 …)."""
+
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    name = models.CharField(_("标签名称"), max_length=30)
+    color = models.CharField(_("颜色"), max_length=7, default="#6c757d")
+
+    class Meta:
+        ordering = ["org_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "name"], name="tag_name_unique_in_org")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Customer(TimeStampedModel):
+    class Gender(models.TextChoices):
+        FEMALE = "female", _("女")
+        MALE = "male", _("男")
+        UNKNOWN = "unknown", _("未知")
+
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    store = models.ForeignKey("org.Store", on_delete=models.PROTECT, verbose_name=_("归属门店"))
+    member_no = models.CharField(_("会员号"), max_length=20)
+    name = models.CharField(_("姓名"), max_length=50)
+    salutation = models.CharField(
+        _("称呼"), max_length=30, blank=True, help_text=_("用于短信,如“王女士”")
+    )
+    gender = models.CharField(
+        _("性别"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN
+    )
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    phone = models.CharField(_("手机号"), max_length=11)
+    phone_verified_at = models.DateTimeField(_("手机号验证时间"), null=True, blank=True)
+    id_card = models.CharField(_("身份证号"), max_length=18, blank=True)
+    source_channel = models.ForeignKey(
+        SourceChannel, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("来源渠道")
+    )
+    referrer = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referred",
+        verbose_name=_("推荐人"),
+    )
+    consultant = models.ForeignKey(
+        "org.Staff",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("责任咨询师"),
+    )
+    online_consultant = models.ForeignKey(
+        "org.Staff",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("网电咨询师"),
+    )
+    doctor = models.ForeignKey(
+        "org.Staff",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("责任医生"),
+    )
+    allergies = models.CharField(_("过敏史"), max_length=300, blank=True)
+    notes = models.TextField(_("备注"), blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("标签"))
+    marketing_consent = models.BooleanField(_("同意接收营销信息"), default=False)
+    # Precomputed search keys (yanzhi.core.search): indexed, so search never scans the table.
+    phone_tail = models.CharField(max_length=4, editable=False)
+    name_pinyin = models.CharField(max_length=120, editable=False, blank=True)
+    name_initials = models.CharField(max_length=30, editable=False, blank=True)
+    created_by = models.ForeignKey(
+        "org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "phone"], name="customer_phone_unique_in_org"),
+            models.UniqueConstraint(
+                fields=["org", "member_no"], name="customer_member_no_unique_in_org"
+            ),
+            models.UniqueConstraint(
+                fields=["org", "id_card"],
+                condition=~Q(id_card=""),
+                name="customer_id_card_unique_in_org",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["org", "phone_tail"], name="customer_org_phone_tail"),
+            models.Index(fields=["org", "name"], name="customer_org_name"),
+            models.Index(fields=["org", "name_pinyin"], name="customer_org_pinyin"),
+            models.Index(fields=["org", "name_initials"], name="customer_org_initials"),
+            models.Index(
+                fields=["org", "store", "consultant"], name="customer_org_store_consultant"
+            ),
+            models.Index(fields=["org", "consultant"], name="customer_org_consultant"),
+            models.Index(fields=["org", "online_consultant"], name="customer_org_online"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.member_no})"
+
+    @property
+    def has_allergy(self) -> bool:
+        return bool(self.allergies.strip())
+
+    @property
+    def phone_verified(self) -> bool:
+        return self.phone_verified_at is not None
+
+
+class CustomerStoreLink(models.Model):
+    """A customer of another store who is served here (booked or arrived in this store):
+    this store's staff may then see them, as they may see the store's own customers."""
+
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="store_links")
+    store = models.ForeignKey("org.Store", on_delete=models.CASCADE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "store"], name="customer_store_link_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["org", "store", "customer"], name="customer_link_org_store")
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}@{self.store_id}"
+
+
+class VisitType(models.TextChoices):
+    """到访类型. Lives here because the customer summary keeps the last one."""
+
+    FIRST = "first", _("初诊")
+    RETURN = "return", _("复诊")
+    IN_COURSE = "in_course", _("疗程内")
+    CHECKUP = "checkup", _("复查")
+    REPURCHASE = "repurchase", _("再消费")
+
+
+class CustomerSummary(models.Model):
+    """Facts lists filter on, kept current in the same transaction as the fact (a visit, a deal,
+    a payment) and rebuildable from history (`manage.py rebuild_customer_summaries`)."""
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, primary_key=True, related_name="summary"
+    )
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    store = models.ForeignKey("org.Store", on_delete=models.PROTECT)
+    visit_count = models.PositiveIntegerField(default=0)
+    first_visit_at = models.DateTimeField(null=True, blank=True)
+    last_visit_at = models.DateTimeField(null=True, blank=True)
+    last_visit_type = models.CharField(max_length=20, choices=VisitType.choices, blank=True)
+    deal_count = models.PositiveIntegerField(default=0)
+    first_deal_at = models.DateTimeField(null=True, blank=True)
+    last_deal_at = models.DateTimeField(null=True, blank=True)
+    total_spend_amount = MoneyField()
+    arrears_amount = MoneyField()
+    open_course_count = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["customer_id"]
+        indexes = [
+            models.Index(fields=["org", "last_visit_type"], name="summary_org_last_type"),
+            models.Index(fields=["org", "last_visit_at"], name="summary_org_last_visit"),
+            models.Index(fields=["org", "deal_count"], name="summary_org_deals"),
+        ]
+
+    def __str__(self):
+        return f"summary of {self.customer_id}"
+
+
+class PhoneVerification(models.Model):
+    """An SMS code sent to confirm a customer's mobile number; only a hash of the code is kept."""
+
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="phone_verifications"
+    )
+    phone = models.CharField(max_length=11)
+    code_hash = models.CharField(max_length=128)
+    sent_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempt_count = models.PositiveSmallIntegerField(default=0)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey("org.Staff", on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [
+            models.Index(fields=["org", "customer", "sent_at"], name="phone_verif_org_customer")
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class ConsentDocument(TimeStampedModel):
+    """A versioned consent text the customer agrees to (medical data and photos; marketing)."""
+
+    class Kind(models.TextChoices):
+        MEDICAL = "medical", _("医疗数据与照片")
+        MARKETING = "marketing", _("营销信息")
+
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    version = models.PositiveIntegerField(_("版本"))
+    title = models.CharField(_("标题"), max_length=100)
+    body = models.TextField(_("正文"))
+    is_current = models.BooleanField(_("现行版本"), default=True)
+
+    class Meta:
+        ordering = ["org_id", "kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "kind", "version"], name="consent_doc_version_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["org", "kind"], condition=Q(is_current=True), name="consent_doc_one_current"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} v{self.version}"
+
+
+class Consent(models.Model):
+    """A customer's consent to one version of a consent document; withdrawal keeps the row."""
+
+    class Method(models.TextChoices):
+        PAPER = "paper", _("纸质签字")
+        SIGNATURE = "signature", _("电子签名")
+        VERBAL = "verbal", _("口头同意(已录音)")
+        ONLINE = "online", _("线上勾选")
+
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT)
+    kind = models.CharField(max_length=20, choices=ConsentDocument.Kind.choices)
+    method = models.CharField(
+        _("方式"), max_length=20, choices=Method.choices, default=Method.PAPER
+    )
+    granted_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        "org.Staff", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        "org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        indexes = [
+            models.Index(fields=["org", "customer", "kind"], name="consent_org_customer_kind")
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.kind} v{self.document.version}"

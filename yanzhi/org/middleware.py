@@ -1,0 +1,52 @@
+"""Per-request account rules: idle sessions expire, expired passwords must be changed, and every
+signed-in request carries its data scope."""
+
+import time
+
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from yanzhi.org.passwords import password_expired
+from yanzhi.org.policy import scope_for
+
+LAST_SEEN_KEY = "yanzhi_last_seen"
+STORE_KEY = "yanzhi_store_id"
+
+
+class IdleSessionMiddleware:
+    """Sign out a browser session that was idle longer than the clinic allows."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            now = time.time()
+            last_seen = request.session.get(LAST_SEEN_KEY)
+            idle_limit = user.org.session_idle_minutes * 60
+            if last_seen is not None and now - last_seen > idle_limit:
+                logout(request)
+                request.session_expired = True
+            else:
+                request.session[LAST_SEEN_KEY] = now
+        return self.get_response(request)
+
+
+class ScopeMiddleware:
+    """Attach request.scope; send a staff member with an expired password to change it."""
+
+    exempt_prefixes = ("/accounts/", "/static/", "/i18n/", "/api/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.scope = None
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            request.scope = scope_for(user, current_store_id=request.session.get(STORE_KEY))
+            if not request.path.startswith(self.exempt_prefixes) and password_expired(user):
+                return redirect(reverse("org:password-change") + "?expired=1")
+        return self.get_response(request)

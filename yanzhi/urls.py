@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from yanzhi.api import api
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("", include("yanzhi.org.urls")),
+    path("", include("yanzhi.core.urls")),
+    path("", include("yanzhi.customers.urls")),
+    path("", include("yanzhi.scheduling.urls")),
+    path("", include("yanzhi.clinical.urls")),
+    path("", include("yanzhi.visits.urls")),
+]
