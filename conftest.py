@@ -17,12 +17,13 @@ def _allow_flush_of_audit_log(django_db_blocker):
     """Transactional tests flush every table after each test. On SQLite that is DELETE, which
     the audit log's append-only triggers refuse; re-create them around the flush."""
     from django.db import connection
-    from django.db.backends.sqlite3.operations import DatabaseOperations
 
     if connection.vendor != "sqlite":
         yield
         return
     import importlib
+
+    from django.db.backends.sqlite3.operations import DatabaseOperations
 
     migration = importlib.import_module("yanzhi.core.migrations.0002_audit_log_append_only")
     original = DatabaseOperations.sql_flush
