@@ -159,6 +159,8 @@ def search_arrival_customers(scope: Scope, q: str, *, limit: int = 20) -> list[C
                 "store", "consultant"
             )
         )
+        for customer in found:
+            customer.found_by_phone = True
     return found
 
 
@@ -186,4 +188,42 @@ def day_counts(visits: list[Visit], appointments: list[Appointment]) -> dict:
         "waiting": sum(1 for v in visits if v.status == Visit.Status.WAITING),
         "in_service": sum(1 for v in visits if v.status == Visit.Status.IN_SERVICE),
         "left": sum(1 for v in visits if v.status == Visit.Status.LEFT),
+    }
+
+
+FIRST_SECTIONS = {
+    "front_desk": ("appointments", "queue", "visits"),
+    "consultant": ("mine", "queue", "appointments", "visits"),
+    "doctor": ("mine", "queue", "appointments", "visits"),
+    "store_manager": ("counts", "queue", "appointments", "visits"),
+    "hq": ("counts", "queue", "appointments", "visits"),
+}
+LONG_WAIT_MINUTES = 5  # guides check waiting customers every 5 minutes
+
+
+def waiting_queue(scope: Scope, store: Store, day: date, now, *, q: str = "") -> list[Visit]:
+    """The queue with each customer's waiting time; long waits (> 5 minutes) flagged."""
+    waiting = list(queue(scope, store, day, q=q))
+    for visit in waiting:
+        visit.waiting_minutes = max(0, int((now - visit.arrived_at).total_seconds() // 60))
+        visit.waits_long = visit.waiting_minutes > LONG_WAIT_MINUTES
+    return waiting
+
+
+def today_board(scope: Scope, store: Store, day: date, now, *, q: str = "") -> dict:
+    """Everything on the today page (今日工作) for one store: a fixed number of queries."""
+    appointments = list(appointments_today(scope, store, day, q=q))
+    waiting = waiting_queue(scope, store, day, now, q=q)
+    visits = list(visits_today(scope, store, day, q=q))
+    sections = FIRST_SECTIONS.get(scope.role, ("queue", "appointments", "visits"))
+    mine = list(my_visits_today(scope, store, day, q=q)) if "mine" in sections else None
+    return {
+        "store": store,
+        "day": day,
+        "sections": sections,
+        "appointments": appointments,
+        "queue": waiting,
+        "visits": visits,
+        "mine": mine,
+        "counts": day_counts(visits, appointments) if "counts" in sections else None,
     }

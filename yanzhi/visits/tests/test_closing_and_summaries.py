@@ -11,8 +11,8 @@ from yanzhi.customers.models import CustomerSummary
 from yanzhi.customers.tests.factories import make_customer
 from yanzhi.visits.models import Visit
 from yanzhi.visits.services import (
-    confirm_visit_type,
     close_open_visits,
+    confirm_visit_type,
     leave,
     record_stage,
     register_arrival,
@@ -90,7 +90,9 @@ def summary_facts(customer_ids):
     return list(
         CustomerSummary.objects.filter(customer_id__in=customer_ids)
         .order_by("customer_id")
-        .values_list("customer_id", "visit_count", "first_visit_at", "last_visit_at", "last_visit_type")
+        .values_list(
+            "customer_id", "visit_count", "first_visit_at", "last_visit_at", "last_visit_type"
+        )
     )
 
 

@@ -50,8 +50,14 @@ def test_triage_keeps_the_person_not_given(
     ],
 )
 def test_triage_refuses_the_wrong_people(
-    visit, store_a, store_a_front_desk, store_a_doctor, store_a_consultant, store_b_consultant,
-    kwargs_of, code,
+    visit,
+    store_a,
+    store_a_front_desk,
+    store_a_doctor,
+    store_a_consultant,
+    store_b_consultant,
+    kwargs_of,
+    code,
 ):
     inactive = make_staff(store_a.org, "consultant", [store_a])
     Staff.objects.filter(pk=inactive.pk).update(is_active=False)
