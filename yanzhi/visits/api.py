@@ -4,7 +4,7 @@ from datetime import date
 
 from django.http import Http404
 from django.utils import timezone
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from yanzhi.core.errors import BusinessError
 from yanzhi.core.timeutil import store_today
@@ -87,7 +87,7 @@ def register_arrival(request, data: VisitIn):
         note=data.note,
         by=request.auth,
     )
-    return 201, queries.get_visit(request.scope, visit.pk)
+    return Status(201, queries.get_visit(request.scope, visit.pk))
 
 
 @router.get("/visits/queue", response=list[QueueEntryOut])
