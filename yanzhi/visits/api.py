@@ -4,6 +4,7 @@ from datetime import date
 
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from yanzhi.core.errors import BusinessError
@@ -32,9 +33,8 @@ def _store(request, store_id: int | None):
     """The store asked for, or the caller's current store (HQ must name one)."""
     store_id = store_id or request.scope.current_store_id
     if not store_id:
-        raise BusinessError(
-            "store_required", "请指定门店", fields={"store_id": ["请指定门店"]}, status=422
-        )
+        message = _("请指定门店")
+        raise BusinessError("store_required", message, fields={"store_id": [message]}, status=422)
     return get_store(request.scope, store_id)
 
 
@@ -75,8 +75,9 @@ def register_arrival(request, data: VisitIn):
     elif appointment is not None:
         customer = appointment.customer
     else:
+        message = _("请选择客户")
         raise BusinessError(
-            "customer_required", "请选择客户", fields={"customer_id": ["请选择客户"]}, status=422
+            "customer_required", message, fields={"customer_id": [message]}, status=422
         )
     visit = services.register_arrival(
         store,
