@@ -1,6 +1,7 @@
 """Visits (到访): one per arrival, with its type, triage and stage timestamps."""
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from yanzhi.core.models import TimeStampedModel
@@ -68,6 +69,15 @@ class Visit(TimeStampedModel):
 
     class Meta:
         ordering = ["-arrived_at", "-id"]
+        constraints = [
+            # A customer is in a store at most once at a time (the service says so in words;
+            # this guards concurrent registrations).
+            models.UniqueConstraint(
+                fields=["customer", "store"],
+                condition=Q(left_at__isnull=True),
+                name="visit_one_open_per_customer_store",
+            ),
+        ]
         indexes = [
             models.Index(fields=["org", "store", "day", "status"], name="visit_org_store_day"),
             models.Index(fields=["org", "customer", "arrived_at"], name="visit_org_customer"),
@@ -79,3 +89,12 @@ class Visit(TimeStampedModel):
         return f"{self.customer_id} {self.day} {self.get_visit_type_display()}"
 
     STAGES = ("arrived_at", "escorted_at", "diagnosed_at", "treated_at", "post_care_at", "left_at")
+
+    @property
+    def is_open(self) -> bool:
+        return self.left_at is None
+
+    @property
+    def last_stage_at(self):
+        """The latest stage timestamp recorded so far (arrival at least)."""
+        return max(getattr(self, name) for name in self.STAGES if getattr(self, name))

@@ -1,0 +1,140 @@
+"""The visits API over real HTTP (live server, bearer tokens), with the services' rules."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from yanzhi.customers.models import CustomerSummary
+from yanzhi.customers.tests.factories import make_customer
+from yanzhi.scheduling.models import Appointment
+from yanzhi.visits.models import Visit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def booked(store, customer, *, status="booked", purpose="consultation"):
+    start = timezone.now() + timedelta(minutes=20)
+    return Appointment.objects.create(
+        org_id=store.org_id,
+        store=store,
+        customer=customer,
+        purpose=purpose,
+        status=status,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=30),
+    )
+
+
+def test_front_desk_runs_a_visit_through_the_api(
+    api_for, store_a, store_a_front_desk, store_a_consultant, store_a_doctor
+):
+    customer = make_customer(
+        store_a, name="接口客户", phone="13800001111", consultant=store_a_consultant
+    )
+    appointment = booked(store_a, customer)
+    api = api_for(store_a_front_desk)
+    # the proposal before arriving
+    proposal = api.get("/visit-type-proposal", params={"customer_id": customer.pk}).json()
+    assert proposal["visit_type"] == "first" and proposal["store_id"] == store_a.pk
+    # arrival from the appointment
+    response = api.post("/visits", json={"appointment_id": appointment.pk})
+    assert response.status_code == 201, response.text
+    visit = response.json()
+    assert visit["customer"]["phone"] == "138****1111"
+    assert visit["visit_type"] == "first" and visit["appointment_id"] == appointment.pk
+    assert visit["status"] == "waiting" and visit["type_confirmed_by_id"] is None
+    vid = visit["id"]
+    # it is in the queue
+    queue = api.get("/visits/queue", params={"store_id": store_a.pk}).json()
+    assert [q["id"] for q in queue] == [vid] and queue[0]["booked"] is True
+    # confirm type, triage, stages, leave
+    assert (
+        api.post(f"/visits/{vid}/confirm-type", json={"visit_type": "first"}).json()[
+            "type_confirmed_by_id"
+        ]
+        == store_a_front_desk.pk
+    )
+    triaged = api.post(
+        f"/visits/{vid}/triage",
+        json={"consultant_id": store_a_consultant.pk, "doctor_id": store_a_doctor.pk},
+    ).json()
+    assert (
+        triaged["consultant"]["name"] == "A咨询师张敏"
+        and triaged["doctor"]["id"] == store_a_doctor.pk
+    )
+    assert (
+        api.post(f"/visits/{vid}/stages", json={"stage": "escorted"}).json()["status"]
+        == "in_service"
+    )
+    assert api.get("/visits/queue", params={"store_id": store_a.pk}).json() == []
+    left = api.post(f"/visits/{vid}/leave", json={}).json()
+    assert left["status"] == "left" and left["left_at"]
+    # the list, filtered
+    page = api.get("/visits", params={"customer_id": customer.pk, "status": "left"}).json()
+    assert page["count"] == 1 and page["items"][0]["id"] == vid
+    today = api.get("/today", params={"store_id": store_a.pk}).json()
+    assert today["sections"][0] == "appointments" and today["visits"][0]["id"] == vid
+    assert today["appointments"][0]["visit_id"] == vid
+
+
+def test_api_refuses_bad_input_and_changes_nothing(
+    api_for, store_a, store_a_front_desk, store_a_doctor
+):
+    customer = make_customer(store_a, name="取消客户")
+    cancelled = booked(store_a, customer, status="cancelled")
+    api = api_for(store_a_front_desk)
+    response = api.post("/visits", json={"appointment_id": cancelled.pk})
+    assert response.status_code == 400
+    assert response.json()["code"] == "appointment_cancelled"
+    assert response.json()["message"] == "该预约已取消,不能登记到店"
+    assert (
+        not Visit.objects.exists() and CustomerSummary.objects.get(pk=customer.pk).visit_count == 0
+    )
+    # a second open visit
+    vid = api.post("/visits", json={"customer_id": customer.pk}).json()["id"]
+    again = api.post("/visits", json={"customer_id": customer.pk})
+    assert again.status_code == 400 and again.json()["code"] == "already_in_store"
+    # a doctor as consultant, an unknown stage, an unknown type
+    wrong = api.post(f"/visits/{vid}/triage", json={"consultant_id": store_a_doctor.pk})
+    assert wrong.status_code == 400 and wrong.json()["fields"]["consultant"]
+    assert api.post(f"/visits/{vid}/stages", json={"stage": "dancing"}).status_code == 422
+    assert api.post(f"/visits/{vid}/confirm-type", json={"visit_type": "vip"}).status_code == 422
+    visit = Visit.objects.get()
+    assert visit.consultant_id is None and visit.escorted_at is None and Visit.objects.count() == 1
+
+
+def test_api_scope(
+    api_for,
+    store_a,
+    store_a_front_desk,
+    store_b_front_desk,
+    store_a_consultant_2,
+    store_a_nurse,
+    other_chain_admin,
+):
+    customer = make_customer(store_a, name="范围客户")
+    vid = (
+        api_for(store_a_front_desk).post("/visits", json={"customer_id": customer.pk}).json()["id"]
+    )
+    for staff in (store_b_front_desk, store_a_consultant_2, other_chain_admin):
+        api = api_for(staff)
+        assert api.get(f"/visits/{vid}").status_code == 404
+        assert api.post(f"/visits/{vid}/leave", json={}).status_code == 404
+        assert api.get("/visits").json()["count"] == 0
+    # store B's desk cannot register store A's customer (not theirs, not in scope)
+    assert (
+        api_for(store_b_front_desk).post("/visits", json={"customer_id": customer.pk}).status_code
+        == 404
+    )
+    # a nurse may not triage
+    nurse = api_for(store_a_nurse).post(f"/visits/{vid}/triage", json={"doctor_id": None})
+    assert nurse.status_code == 403
+    assert Visit.objects.get().left_at is None
+
+
+def test_hq_must_name_a_store(api_for, hq_admin, store_a):
+    api = api_for(hq_admin)
+    response = api.get("/visits/queue")
+    assert response.status_code == 422 and response.json()["code"] == "store_required"
+    assert api.get("/visits/queue", params={"store_id": store_a.pk}).status_code == 200
