@@ -3,7 +3,7 @@ query and service functions as the pages."""
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from yanzhi.clinical import queries, services
@@ -78,7 +78,7 @@ def start_consultation(request, data: ConsultationIn):
     consultation = services.start_consultation(
         customer, by=request.auth, visit=visit, store=store, **fields
     )
-    return 201, consultation
+    return Status(201, consultation)
 
 
 @router.get("/consultations/{consultation_id}", response=ConsultationOut)
@@ -113,7 +113,7 @@ def record_diagnosis(request, data: DiagnosisIn):
     diagnosis = services.record_diagnosis(
         customer, by=request.auth, visit=visit, store=store, **fields
     )
-    return 201, diagnosis
+    return Status(201, diagnosis)
 
 
 @router.get("/diagnoses/{diagnosis_id}", response=DiagnosisOut)
@@ -141,7 +141,7 @@ def create_medical_record(request, data: MedicalRecordIn):
     record = services.create_medical_record(
         customer, by=request.auth, visit=visit, store=store, **sections
     )
-    return 201, queries.get_medical_record(request.scope, record.pk)
+    return Status(201, queries.get_medical_record(request.scope, record.pk))
 
 
 @router.get("/medical-records/{record_id}", response=MedicalRecordOut)
@@ -169,7 +169,7 @@ def sign_medical_record(request, record_id: int):
 @router.post("/medical-records/{record_id}/addenda", response={201: AddendumOut})
 def add_addendum(request, record_id: int, data: AddendumIn):
     record = queries.get_medical_record(request.scope, record_id)
-    return 201, services.add_addendum(record, text=data.text, by=request.auth)
+    return Status(201, services.add_addendum(record, text=data.text, by=request.auth))
 
 
 # --- photos ----------------------------------------------------------------------------------------
@@ -203,7 +203,7 @@ def upload_photo(
         body_area=body_area,
         note=note,
     )
-    return 201, get_object_or_404(queries.photos_for(request.scope), pk=photo.pk)
+    return Status(201, get_object_or_404(queries.photos_for(request.scope), pk=photo.pk))
 
 
 @router.get("/photos/{photo_id}/content", response={200: None})

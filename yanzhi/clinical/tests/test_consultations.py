@@ -161,7 +161,12 @@ def test_pages_draft_then_finalize(client_for, customer, visit, store_a_consulta
     # then with an outcome it is final and shown read-only
     response = client.post(
         f"/consultations/{consultation.pk}/",
-        {"demands": "改善黑眼圈", "notes": "建议光电", "outcome": "think_over", "action": "finalize"},
+        {
+            "demands": "改善黑眼圈",
+            "notes": "建议光电",
+            "outcome": "think_over",
+            "action": "finalize",
+        },
     )
     assert response.status_code == 302
     consultation.refresh_from_db()
@@ -179,7 +184,11 @@ def test_finalize_on_new_page_fails_whole(client_for, customer, store_a_consulta
 
 
 def test_other_consultant_gets_404(
-    client_for, customer, store_a_consultant, store_a_consultant_2, store_b_consultant,
+    client_for,
+    customer,
+    store_a_consultant,
+    store_a_consultant_2,
+    store_b_consultant,
     other_chain_admin,
 ):
     consultation = services.start_consultation(customer, by=store_a_consultant, demands="秘密")
@@ -197,15 +206,24 @@ def test_other_consultant_gets_404(
     assert consultation.demands == "秘密"
 
 
-def test_front_desk_may_never_view_consultations(client_for, customer, store_a_consultant, store_a_front_desk):
+def test_front_desk_may_never_view_consultations(
+    client_for, customer, store_a_consultant, store_a_front_desk
+):
     consultation = services.start_consultation(customer, by=store_a_consultant, demands="x")
-    assert client_for(store_a_front_desk).get(f"/consultations/{consultation.pk}/").status_code == 403
+    assert (
+        client_for(store_a_front_desk).get(f"/consultations/{consultation.pk}/").status_code == 403
+    )
 
 
 def test_visit_of_other_store_is_404(client_for, customer, store_b, store_a_consultant):
     visit_b = Visit.objects.create(
-        org_id=customer.org_id, store=store_b, customer=customer, day=timezone.localdate(),
-        visit_type="first", proposed_visit_type="first", arrived_at=timezone.now(),
+        org_id=customer.org_id,
+        store=store_b,
+        customer=customer,
+        day=timezone.localdate(),
+        visit_type="first",
+        proposed_visit_type="first",
+        arrived_at=timezone.now(),
     )
     response = client_for(store_a_consultant).get(
         f"/consultations/new/?customer={customer.pk}&visit={visit_b.pk}"

@@ -14,9 +14,15 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def test_doctor_records_diagnosis_and_plan(customer, visit, store_a_doctor):
     diagnosis = services.record_diagnosis(
-        customer, by=store_a_doctor, visit=visit, findings="鼻唇沟中度凹陷",
-        plan_items="玻尿酸填充 1ml", plan_effect="自然改善", plan_price_amount=Decimal("6800"),
-        plan_duration="1次,维持6-12个月", outcome="treat_today",
+        customer,
+        by=store_a_doctor,
+        visit=visit,
+        findings="鼻唇沟中度凹陷",
+        plan_items="玻尿酸填充 1ml",
+        plan_effect="自然改善",
+        plan_price_amount=Decimal("6800"),
+        plan_duration="1次,维持6-12个月",
+        outcome="treat_today",
     )
     diagnosis.refresh_from_db()
     assert diagnosis.plan_price_amount == Decimal("6800.00")
@@ -77,14 +83,24 @@ def test_pages(client_for, customer, visit, store_a_doctor, store_a_consultant, 
     assert not Diagnosis.objects.exists()
     response = client.post(
         "/diagnoses/new/",
-        {"visit": visit.pk, "findings": "痤疮", "plan_items": "光子嫩肤", "plan_price_amount": "1280"},
+        {
+            "visit": visit.pk,
+            "findings": "痤疮",
+            "plan_items": "光子嫩肤",
+            "plan_price_amount": "1280",
+        },
     )
     diagnosis = Diagnosis.objects.get()
     assert response.status_code == 302 and diagnosis.visit == visit
     # a consultant reads the plan; another store's consultant cannot
     page = client_for(store_a_consultant).get(f"/diagnoses/{diagnosis.pk}/")
-    assert page.status_code == 200 and "¥1,280.00" in page.text and "diagnosis-form" not in page.text
+    assert (
+        page.status_code == 200 and "¥1,280.00" in page.text and "diagnosis-form" not in page.text
+    )
     assert client_for(store_b_consultant).get(f"/diagnoses/{diagnosis.pk}/").status_code == 404
-    assert client_for(store_a_consultant).post(
-        f"/diagnoses/{diagnosis.pk}/", {"findings": "改"}
-    ).status_code == 403
+    assert (
+        client_for(store_a_consultant)
+        .post(f"/diagnoses/{diagnosis.pk}/", {"findings": "改"})
+        .status_code
+        == 403
+    )

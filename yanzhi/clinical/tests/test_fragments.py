@@ -15,7 +15,10 @@ def add_records(customer, visit, consultant, doctor, n):
             customer, by=doctor, visit=visit, chief_complaint=f"主诉{i}", diagnosis=f"诊断{i}"
         )
         services.upload_photo(
-            customer, by=doctor, visit=visit, file=upload(f"{i}.png", image_bytes()),
+            customer,
+            by=doctor,
+            visit=visit,
+            file=upload(f"{i}.png", image_bytes()),
             kind="before" if i % 2 else "after",
         )
 
@@ -29,8 +32,15 @@ def count_queries(client, url) -> int:
 
 @pytest.mark.parametrize("page", ["customer", "visit"])
 def test_query_count_is_constant(
-    client_for, customer, consent, visit, store_a, store_a_consultant, store_a_doctor,
-    store_a_manager, page,
+    client_for,
+    customer,
+    consent,
+    visit,
+    store_a,
+    store_a_consultant,
+    store_a_doctor,
+    store_a_manager,
+    page,
 ):
     # given a customer with 1 record of each kind, and another with 10
     many = make_customer(store_a, name="多记录", consultant=store_a_consultant)
@@ -39,8 +49,13 @@ def test_query_count_is_constant(
 
     give_consent(many, consent.document)
     many_visit = Visit.objects.create(
-        org_id=many.org_id, store=store_a, customer=many, day=visit.day, visit_type="first",
-        proposed_visit_type="first", arrived_at=visit.arrived_at,
+        org_id=many.org_id,
+        store=store_a,
+        customer=many,
+        day=visit.day,
+        visit_type="first",
+        proposed_visit_type="first",
+        arrived_at=visit.arrived_at,
     )
     add_records(customer, visit, store_a_consultant, store_a_doctor, 1)
     add_records(many, many_visit, store_a_consultant, store_a_doctor, 10)
@@ -58,8 +73,15 @@ def test_query_count_is_constant(
 
 
 def test_sections_follow_the_role(
-    client_for, customer, consent, visit, store_a_consultant, store_a_doctor, store_a_nurse,
-    store_a_front_desk, store_a_online_consultant,
+    client_for,
+    customer,
+    consent,
+    visit,
+    store_a_consultant,
+    store_a_doctor,
+    store_a_nurse,
+    store_a_front_desk,
+    store_a_online_consultant,
 ):
     add_records(customer, visit, store_a_consultant, store_a_doctor, 1)
     url = f"/visits/{visit.pk}/clinical/"
@@ -73,7 +95,12 @@ def test_sections_follow_the_role(
     assert "clinical-consultations" not in nurse and "clinical-photos" in nurse
     front = client_for(store_a_front_desk).get(url)
     assert front.status_code == 200
-    for section in ("clinical-consultations", "clinical-diagnoses", "clinical-medical-records", "clinical-photos"):
+    for section in (
+        "clinical-consultations",
+        "clinical-diagnoses",
+        "clinical-medical-records",
+        "clinical-photos",
+    ):
         assert section not in front.text
     assert "诉求0" not in front.text
     # the customer belongs to 张敏, not to the online consultant: 404
@@ -89,7 +116,9 @@ def test_fragments_are_404_outside_scope(
         assert client.get(f"/visits/{visit.pk}/clinical/").status_code == 404
 
 
-def test_visit_fragment_shows_only_that_visit(client_for, customer, consent, visit, store_a, store_a_consultant, store_a_doctor):
+def test_visit_fragment_shows_only_that_visit(
+    client_for, customer, consent, visit, store_a, store_a_consultant, store_a_doctor
+):
     services.start_consultation(customer, by=store_a_consultant, visit=visit, demands="这次到访")
     services.start_consultation(customer, by=store_a_consultant, demands="别的时候")
     client = client_for(store_a_consultant)

@@ -3,7 +3,6 @@ from django.utils import timezone
 
 from yanzhi.clinical import services
 from yanzhi.clinical.models import MedicalRecord, MedicalRecordAddendum
-from yanzhi.clinical.tests.conftest import give_consent
 from yanzhi.core.errors import BusinessError
 from yanzhi.core.models import AuditLog
 from yanzhi.customers.models import ConsentDocument
@@ -172,8 +171,13 @@ def test_write_sign_and_addend_through_pages(client_for, customer, consent, stor
 
 
 def test_scope_of_detail_page(
-    client_for, record, store_a_consultant_2, store_b_consultant, other_chain_admin,
-    store_a_front_desk, hq_admin,
+    client_for,
+    record,
+    store_a_consultant_2,
+    store_b_consultant,
+    other_chain_admin,
+    store_a_front_desk,
+    hq_admin,
 ):
     for staff in (store_a_consultant_2, store_b_consultant, other_chain_admin):
         assert client_for(staff).get(f"/medical-records/{record.pk}/").status_code == 404

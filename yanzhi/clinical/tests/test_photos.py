@@ -26,8 +26,12 @@ def test_real_image_is_stored_under_media_root(
     data = image_bytes(fmt, size=(40, 30))
     # when (the name and the client's type lie; the decoded format decides)
     photo = services.upload_photo(
-        customer, by=store_a_doctor, file=upload("李思思-正面.gif", data, "text/plain"),
-        kind="before", visit=visit, body_area="面部",
+        customer,
+        by=store_a_doctor,
+        file=upload("李思思-正面.gif", data, "text/plain"),
+        kind="before",
+        visit=visit,
+        body_area="面部",
     )
     # then
     path = Path(photo.file.path)
@@ -44,7 +48,9 @@ def test_real_image_is_stored_under_media_root(
 def test_text_file_named_jpg_is_refused(customer, consent, store_a_nurse):
     with pytest.raises(BusinessError) as refused:
         services.upload_photo(
-            customer, by=store_a_nurse, file=upload("photo.jpg", b"hello, not an image" * 20),
+            customer,
+            by=store_a_nurse,
+            file=upload("photo.jpg", b"hello, not an image" * 20),
             kind="before",
         )
     assert refused.value.code == "photo_not_image"
@@ -73,7 +79,9 @@ def test_oversized_file_is_refused(customer, consent, store_a_nurse, settings):
     settings.PHOTO_MAX_BYTES = 100
     with pytest.raises(BusinessError) as refused:
         services.upload_photo(
-            customer, by=store_a_nurse, file=upload("a.png", image_bytes("PNG", (64, 64))),
+            customer,
+            by=store_a_nurse,
+            file=upload("a.png", image_bytes("PNG", (64, 64))),
             kind="before",
         )
     assert refused.value.code == "photo_too_large"
@@ -84,7 +92,9 @@ def test_decompression_bomb_is_refused(customer, consent, store_a_nurse, monkeyp
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
     with pytest.raises(BusinessError, match="photo_too_many_pixels"):
         services.upload_photo(
-            customer, by=store_a_nurse, file=upload("a.png", image_bytes("PNG", (20, 20))),
+            customer,
+            by=store_a_nurse,
+            file=upload("a.png", image_bytes("PNG", (20, 20))),
             kind="before",
         )
     assert not Photo.objects.exists() and stored_files() == []
@@ -101,7 +111,9 @@ def test_refused_without_consent(customer, medical_document, store_a_nurse):
 def test_roles_without_upload_are_refused(customer, consent, store_a_front_desk, store_a_manager):
     for staff in (store_a_front_desk, store_a_manager):
         with pytest.raises(BusinessError) as refused:
-            services.upload_photo(customer, by=staff, file=upload("a.png", image_bytes()), kind="before")
+            services.upload_photo(
+                customer, by=staff, file=upload("a.png", image_bytes()), kind="before"
+            )
         assert refused.value.status == 403
     assert stored_files() == []
 
@@ -121,13 +133,20 @@ def test_photo_url_serves_bytes_privately(client_for, photo, store_a_consultant)
     assert response["Content-Type"] == "image/png"
     assert response["Cache-Control"] == "private, no-store"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert AuditLog.objects.filter(
-        action="photo.read", object_id=str(photo.pk), actor_id=store_a_consultant.pk
-    ).count() == 1
+    assert (
+        AuditLog.objects.filter(
+            action="photo.read", object_id=str(photo.pk), actor_id=store_a_consultant.pk
+        ).count()
+        == 1
+    )
 
 
 def test_photo_url_is_404_outside_scope(
-    client_for, photo, store_b_consultant, store_b_front_desk, other_chain_admin,
+    client_for,
+    photo,
+    store_b_consultant,
+    store_b_front_desk,
+    other_chain_admin,
     store_a_consultant_2,
 ):
     for staff in (store_b_consultant, other_chain_admin, store_a_consultant_2):
@@ -174,20 +193,30 @@ def test_upload_page_reports_errors_per_file(client_for, customer, consent, visi
     assert len(stored_files()) == 1
 
 
-def test_upload_page_all_good_redirects_to_visit(client_for, customer, consent, visit, store_a_nurse):
+def test_upload_page_all_good_redirects_to_visit(
+    client_for, customer, consent, visit, store_a_nurse
+):
     response = client_for(store_a_nurse).post(
         "/photos/upload/",
-        {"visit": visit.pk, "kind": "before", "files": [upload("a.png", image_bytes()), upload("b.webp", image_bytes("WEBP"))]},
+        {
+            "visit": visit.pk,
+            "kind": "before",
+            "files": [upload("a.png", image_bytes()), upload("b.webp", image_bytes("WEBP"))],
+        },
     )
     assert response.status_code == 302 and response["Location"] == f"/visits/{visit.pk}/"
-    assert sorted(Photo.objects.values_list("content_type", flat=True)) == ["image/png", "image/webp"]
+    assert sorted(Photo.objects.values_list("content_type", flat=True)) == [
+        "image/png",
+        "image/webp",
+    ]
 
 
 def test_upload_page_oversized_message(client_for, customer, consent, store_a_nurse, settings):
     settings.PHOTO_MAX_BYTES = 15 * 1024 * 1024
     big = image_bytes("PNG") + b"\0" * (15 * 1024 * 1024)
     response = client_for(store_a_nurse).post(
-        "/photos/upload/", {"customer": customer.pk, "kind": "before", "files": [upload("big.png", big)]}
+        "/photos/upload/",
+        {"customer": customer.pk, "kind": "before", "files": [upload("big.png", big)]},
     )
     assert response.status_code == 422 and "文件过大(最大15MB)" in response.text
     assert not Photo.objects.exists() and stored_files() == []
@@ -198,7 +227,9 @@ def test_upload_page_without_consent(client_for, customer, store_a_nurse):
     assert "consent-missing" in page.text and "photo-upload-form" not in page.text
 
 
-def test_upload_page_for_another_consultants_customer_is_404(client_for, store_a, store_a_consultant_2, consent):
+def test_upload_page_for_another_consultants_customer_is_404(
+    client_for, store_a, store_a_consultant_2, consent
+):
     other = make_customer(store_a, name="别人")
     # store_a_consultant_2 owns neither customer
     client = client_for(store_a_consultant_2)
