@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from yanzhi.core.scope import Scope
-from yanzhi.customers.models import Customer, CustomerStoreLink
+from yanzhi.customers.models import Consent, ConsentDocument, Customer, CustomerStoreLink
 
 
 def customers_for(scope: Scope) -> QuerySet[Customer]:
@@ -26,3 +26,22 @@ def customers_for(scope: Scope) -> QuerySet[Customer]:
 
 def get_customer(scope: Scope, pk: int) -> Customer:
     return get_object_or_404(customers_for(scope), pk=pk)
+
+
+def current_medical_consent(customer: Customer) -> Consent | None:
+    """The customer's valid consent to the clinic's current medical-data-and-photos document:
+    the most recent one, not withdrawn. A new document version needs a new consent."""
+    medical = ConsentDocument.Kind.MEDICAL
+    return (
+        Consent.objects.filter(
+            org_id=customer.org_id,
+            customer_id=customer.pk,
+            kind=medical,
+            document__kind=medical,
+            document__is_current=True,
+            withdrawn_at__isnull=True,
+        )
+        .select_related("document")
+        .order_by("-granted_at", "-id")
+        .first()
+    )

@@ -44,6 +44,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "visit.stage": frozenset({FRONT_DESK, CONSULTANT, DOCTOR, NURSE, MANAGER}),
     "consultation.view": frozenset({CONSULTANT, ONLINE, DOCTOR, MANAGER, HQ}),
     "consultation.write": frozenset({CONSULTANT, ONLINE, MANAGER}),
+    "diagnosis.view": frozenset({CONSULTANT, ONLINE, DOCTOR, NURSE, MANAGER, HQ}),
     "diagnosis.write": frozenset({DOCTOR}),
     "medical_record.view": frozenset({DOCTOR, NURSE, CONSULTANT, MANAGER, HQ}),
     "medical_record.write": frozenset({DOCTOR}),
