@@ -39,7 +39,7 @@ SEARCH_FIELD_LABELS = {
 }
 
 
-def _role_choices(scope):
+def role_choices(scope):
     from yanzhi.org.models import Staff
 
     roles = Staff.Role.choices
@@ -66,7 +66,7 @@ class StaffForm(forms.Form):
         from yanzhi.org import queries
 
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = _role_choices(scope)
+        self.fields["role"].choices = role_choices(scope)
         self.fields["stores"].queryset = queries.stores_for(scope)
         self.fields["department"].queryset = queries.departments_for(scope)
         self.fields["group"].queryset = queries.groups_for(scope)

@@ -28,9 +28,9 @@ from yanzhi.org.forms import (
     StaffForm,
     StaffGroupForm,
     StoreSettingsForm,
+    role_choices,
 )
 from yanzhi.org.middleware import STORE_KEY
-from yanzhi.org.models import Staff
 
 
 def login_view(request):
@@ -156,7 +156,7 @@ def staff_list(request):
         "active": request.GET.get("active", "1"),
         "stores": queries.stores_for(request.scope),
         "groups": queries.groups_for(request.scope),
-        "roles": Staff.Role.choices,
+        "roles": role_choices(request.scope),
         "now": _now(),
     }
     name = "org/staff_list.html" + ("#rows" if request.htmx else "")
