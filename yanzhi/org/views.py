@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from yanzhi.core import queries as core_queries
@@ -150,8 +150,11 @@ def staff_list(request):
     page = Paginator(queries.staff_list(request.scope, **filters), 50).get_page(
         request.GET.get("page")
     )
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "page": page,
+        "query": query.urlencode(),
         "filters": filters,
         "active": request.GET.get("active", "1"),
         "stores": queries.stores_for(request.scope),
@@ -467,6 +470,7 @@ def api_token_revoke(request, pk: int):
 
 # --- audit log (read-only) ----------------------------------------------------------------------
 @vary_on_headers("HX-Request")
+@require_safe
 @requires("audit.view")
 def audit_log(request):
     form = AuditFilterForm(request.GET or None, scope=request.scope)
