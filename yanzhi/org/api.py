@@ -2,7 +2,7 @@
 groups, departments, API tokens and the read-only audit log. Same services as the pages."""
 
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from yanzhi.core import queries as core_queries
 from yanzhi.core.errors import BusinessError
@@ -172,7 +172,7 @@ def create_staff(request, data: StaffIn):
     staff = services.create_staff(
         request.auth.org, stores=stores, by=request.auth, **payload, **links
     )
-    return 201, staff
+    return Status(201, staff)
 
 
 @router.get("/staff/{staff_id}", response=StaffOut)
@@ -243,7 +243,7 @@ def create_group(request, data: StaffGroupIn):
     group = services.create_staff_group(
         request.auth.org, by=request.auth, **_group_args(request.scope, data)
     )
-    return 201, queries.get_group(request.scope, group.pk)
+    return Status(201, queries.get_group(request.scope, group.pk))
 
 
 @router.put("/staff-groups/{group_id}", response=StaffGroupOut)
@@ -262,7 +262,9 @@ def list_departments(request, limit: int = 50, offset: int = 0):
 @router.post("/departments", response={201: DepartmentOut})
 def create_department(request, data: DepartmentIn):
     policy.require(request.scope, "org.settings")
-    return 201, services.create_department(request.auth.org, name=data.name, by=request.auth)
+    return Status(
+        201, services.create_department(request.auth.org, name=data.name, by=request.auth)
+    )
 
 
 @router.patch("/departments/{department_id}", response=DepartmentOut)
@@ -283,14 +285,14 @@ def create_token(request, data: ApiTokenIn):
     """A new token for the caller. The key is in this response only; it is never shown again."""
     token, key = services.create_api_token(request.auth, name=data.name, by=request.auth)
     out = ApiTokenOut.from_orm(token).model_dump()
-    return 201, {**out, "key": key}
+    return Status(201, {**out, "key": key})
 
 
 @router.delete("/api-tokens/{token_id}", response={204: None})
 def revoke_token(request, token_id: int):
     token = queries.get_api_token(request.scope, token_id)
     services.revoke_api_token(token, by=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 # --- audit log: read-only; there is deliberately no write endpoint -------------------------------
