@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from yanzhi.org.policy import ACTIONS, R, UNMASK_BY_DEFAULT
+from yanzhi.org.policy import ACTIONS, UNMASK_BY_DEFAULT, R
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "access-policy.md"
 
