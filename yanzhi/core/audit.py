@@ -1,7 +1,7 @@
 """Writing the audit log. Services call `record` for every change and `record_read` for reads of
 sensitive data (medical records, unmasked phone or ID numbers)."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db import models
@@ -12,7 +12,7 @@ from yanzhi.core.models import AuditLog
 def _json_value(value):
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, models.Model):
         return value.pk

@@ -44,6 +44,13 @@ class AuditLog(models.Model):
             f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
         )
 
+    @property
+    def changes(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for every field named in either snapshot, for display."""
+        before, after = self.before or {}, self.after or {}
+        keys = list(dict.fromkeys([*before, *after]))
+        return [(key, before.get(key), after.get(key)) for key in keys]
+
 
 class SmsMessage(models.Model):
     """Every SMS the system sends, before it is sent (the outbox) and after (the record)."""

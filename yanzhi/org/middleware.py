@@ -2,12 +2,14 @@
 signed-in request carries its data scope."""
 
 import time
+from urllib.parse import urlencode
 
 from django.contrib.auth import logout
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from yanzhi.org.passwords import password_expired
+from yanzhi.org.passwords import password_change_required
 from yanzhi.org.policy import scope_for
 
 LAST_SEEN_KEY = "yanzhi_last_seen"
@@ -29,13 +31,27 @@ class IdleSessionMiddleware:
             if last_seen is not None and now - last_seen > idle_limit:
                 logout(request)
                 request.session_expired = True
+                if not request.path.startswith(("/api/", "/static/", "/i18n/", "/accounts/")):
+                    return self._to_login(request)
             else:
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
 
+    @staticmethod
+    def _to_login(request):
+        """Back to the sign-in page with the timeout notice (htmx: a full-page redirect)."""
+        query = urlencode({"next": request.get_full_path(), "expired": "1"})
+        url = f"{reverse('org:login')}?{query}"
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return response
+        return redirect(url)
+
 
 class ScopeMiddleware:
-    """Attach request.scope; send a staff member with an expired password to change it."""
+    """Attach request.scope; send a staff member whose password was reset or has expired to
+    change it (the password page itself is under /accounts/, so this cannot loop)."""
 
     exempt_prefixes = ("/accounts/", "/static/", "/i18n/", "/api/")
 
@@ -47,6 +63,6 @@ class ScopeMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             request.scope = scope_for(user, current_store_id=request.session.get(STORE_KEY))
-            if not request.path.startswith(self.exempt_prefixes) and password_expired(user):
+            if not request.path.startswith(self.exempt_prefixes) and password_change_required(user):
                 return redirect(reverse("org:password-change") + "?expired=1")
         return self.get_response(request)

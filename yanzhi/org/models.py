@@ -158,6 +158,9 @@ class Staff(AbstractBaseUser, TimeStampedModel):
     first_failed_login_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    # Set when a manager resets the password: the staff member must choose their own at the
+    # next sign-in, whatever the clinic's password policy.
+    must_change_password = models.BooleanField(_("下次登录须修改密码"), default=False)
 
     USERNAME_FIELD = "username"
     REQUIRED_FIELDS = ["name"]

@@ -56,3 +56,8 @@ def password_expired(staff) -> bool:
         return False
     changed = staff.password_changed_at
     return changed is None or timezone.now() - changed > MLPS3_MAX_AGE
+
+
+def password_change_required(staff) -> bool:
+    """A reset by a manager (any policy) or an expired password (MLPS3) forces a change."""
+    return staff.must_change_password or password_expired(staff)

@@ -4,6 +4,8 @@ docs/access-policy.md is this module written out as a table; keep the two in ste
 (tests/test_policy_doc.py compares them).
 """
 
+from django.utils.translation import gettext as _
+
 from yanzhi.core.errors import BusinessError
 from yanzhi.core.scope import Scope
 
@@ -67,7 +69,7 @@ def can(scope: Scope, action: str) -> bool:
 
 def require(scope: Scope, action: str) -> None:
     if not can(scope, action):
-        raise BusinessError("forbidden", "您的角色无权执行此操作", status=403)
+        raise BusinessError("forbidden", _("您的角色无权执行此操作"), status=403)
 
 
 def scope_for(staff, *, current_store_id: int | None = None) -> Scope:

@@ -1,10 +1,11 @@
-"""Scoped reads of stores and staff."""
+"""Scoped reads of stores, staff, groups, departments and API tokens."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from yanzhi.core.models import AuditLog
 from yanzhi.core.scope import Scope
-from yanzhi.org.models import Department, Staff, Store
+from yanzhi.org.models import ApiToken, Department, Staff, StaffGroup, Store
 
 
 def stores_for(scope: Scope) -> QuerySet[Store]:
@@ -22,12 +23,47 @@ def staff_for(scope: Scope) -> QuerySet[Staff]:
     """Colleagues visible to this scope: the chain for HQ, the stores' staff otherwise."""
     qs = Staff.objects.filter(org_id=scope.org_id)
     if scope.store_ids is not None:
-        qs = qs.filter(stores__in=scope.store_ids).distinct()
+        # Exists rather than a join + DISTINCT, so the queryset can still be locked and counted.
+        in_stores = Staff.stores.through.objects.filter(
+            staff_id=OuterRef("pk"), store_id__in=scope.store_ids
+        )
+        qs = qs.filter(Exists(in_stores))
     return qs
 
 
 def get_staff(scope: Scope, pk: int) -> Staff:
     return get_object_or_404(staff_for(scope), pk=pk)
+
+
+def staff_list(
+    scope: Scope,
+    *,
+    store_id: int | None = None,
+    role: str = "",
+    group_id: int | None = None,
+    active: bool | None = None,
+    q: str = "",
+) -> QuerySet[Staff]:
+    """The staff page: filter by store, role, group and status; search by name or login name."""
+    qs = staff_for(scope)
+    if store_id:
+        qs = qs.filter(
+            Exists(Staff.stores.through.objects.filter(staff_id=OuterRef("pk"), store_id=store_id))
+        )
+    if role:
+        qs = qs.filter(role=role)
+    if group_id:
+        qs = qs.filter(group_id=group_id)
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(username__icontains=q))
+    return (
+        qs.select_related("department", "group")
+        .prefetch_related(Prefetch("stores", queryset=Store.objects.order_by("code")))
+        .order_by("name", "pk")
+    )
 
 
 def active_staff_in_store(
@@ -44,3 +80,47 @@ def active_staff_in_store(
 
 def departments_for(scope: Scope) -> QuerySet[Department]:
     return Department.objects.filter(org_id=scope.org_id)
+
+
+def get_department(scope: Scope, pk: int) -> Department:
+    return get_object_or_404(departments_for(scope), pk=pk)
+
+
+def groups_for(scope: Scope) -> QuerySet[StaffGroup]:
+    """Staff groups: the chain's for HQ, the own stores' groups otherwise."""
+    qs = StaffGroup.objects.filter(org_id=scope.org_id)
+    if scope.store_ids is not None:
+        qs = qs.filter(store_id__in=scope.store_ids)
+    return qs.select_related("store", "leader").prefetch_related(
+        Prefetch("members", queryset=Staff.objects.order_by("name", "pk"))
+    )
+
+
+def get_group(scope: Scope, pk: int) -> StaffGroup:
+    return get_object_or_404(groups_for(scope), pk=pk)
+
+
+def api_tokens_for(scope: Scope) -> QuerySet[ApiToken]:
+    """One's own tokens; HQ sees every token of the chain."""
+    qs = ApiToken.objects.filter(staff__org_id=scope.org_id).select_related("staff")
+    if scope.store_ids is not None or scope.role != "hq":
+        qs = qs.filter(staff_id=scope.staff_id)
+    return qs.order_by("-created_at", "-id")
+
+
+def get_api_token(scope: Scope, pk: int) -> ApiToken:
+    return get_object_or_404(api_tokens_for(scope), pk=pk)
+
+
+def staff_change_log(staff: Staff, *, limit: int = 50) -> QuerySet[AuditLog]:
+    """The staff change log (员工修改日志): staff.* audit rows of one account, sign-ins left out."""
+    return (
+        AuditLog.objects.filter(
+            org_id=staff.org_id,
+            object_type="org.staff",
+            object_id=str(staff.pk),
+            action__startswith="staff.",
+        )
+        .exclude(action="staff.signed_in")
+        .order_by("-created_at", "-id")[:limit]
+    )

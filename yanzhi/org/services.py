@@ -7,13 +7,23 @@ from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yanzhi.core import audit
-from yanzhi.core.errors import BusinessError
+from yanzhi.core.errors import BusinessError, NotFound
+from yanzhi.core.scope import Scope
 from yanzhi.org import policy
-from yanzhi.org.models import ApiToken, Organization, PasswordHistory, Staff, Store
+from yanzhi.org.models import (
+    ApiToken,
+    Department,
+    Organization,
+    PasswordHistory,
+    Staff,
+    StaffGroup,
+    Store,
+)
 from yanzhi.org.passwords import password_problems
 
 STAFF_AUDIT_FIELDS = [
@@ -33,6 +43,41 @@ def _staff_snapshot(staff: Staff) -> dict:
     data = audit.snapshot(staff, STAFF_AUDIT_FIELDS)
     data["store_ids"] = sorted(s.pk for s in staff.stores.all()) if staff.pk else []
     return data
+
+
+def _acting_scope(by: Staff, action: str) -> Scope:
+    """The scope of the acting staff member, refused unless their role may do `action`."""
+    scope = policy.scope_for(by)
+    policy.require(scope, action)
+    return scope
+
+
+def _require_staff_in_scope(scope: Scope, staff: Staff) -> None:
+    """A store manager manages only the staff of their own stores (others are not found)."""
+    if staff.org_id != scope.org_id:
+        raise NotFound()
+    if scope.store_ids is not None and not staff.stores.filter(pk__in=scope.store_ids).exists():
+        raise NotFound()
+
+
+def _require_may_grant(scope: Scope, *, role: str, stores: list[Store]) -> None:
+    """Below HQ, a manager grants no role above store manager and only their own stores."""
+    if scope.store_ids is None:
+        return
+    if role == policy.HQ:
+        raise BusinessError(
+            "forbidden_role",
+            _("店长不能创建总部账号或授予总部角色"),
+            fields={"role": [_("店长不能创建总部账号或授予总部角色")]},
+            status=403,
+        )
+    if any(store.pk not in scope.store_ids for store in stores):
+        raise BusinessError(
+            "forbidden_store",
+            _("只能分配到您管理的门店"),
+            fields={"stores": [_("只能分配到您管理的门店")]},
+            status=403,
+        )
 
 
 def sign_in(username: str, password: str) -> Staff:
@@ -99,9 +144,36 @@ def sign_in(username: str, password: str) -> Staff:
 
 @transaction.atomic
 def unlock_staff(staff: Staff, *, by: Staff) -> Staff:
+    """Lift a sign-in lock before it runs out (a manager of the staff member's store, or HQ)."""
+    scope = _acting_scope(by, "staff.manage")
+    _require_staff_in_scope(scope, staff)
+    staff = Staff.objects.select_for_update().get(pk=staff.pk)
+    before = {"locked_until": audit._json_value(staff.locked_until)}
     staff.failed_login_count, staff.first_failed_login_at, staff.locked_until = 0, None, None
     staff.save(update_fields=["failed_login_count", "first_failed_login_at", "locked_until"])
-    audit.record(by, "staff.unlocked", staff)
+    audit.record(by, "staff.unlocked", staff, before=before, after={"locked_until": None})
+    return staff
+
+
+@transaction.atomic
+def reset_password(staff: Staff, new_password: str, *, by: Staff) -> Staff:
+    """A manager sets a temporary password; the staff member must replace it at next sign-in."""
+    scope = _acting_scope(by, "staff.manage")
+    _require_staff_in_scope(scope, staff)
+    if staff.pk == by.pk:
+        raise BusinessError("use_password_change", _("修改自己的密码请使用“修改密码”"))
+    staff = Staff.objects.select_for_update().select_related("org").get(pk=staff.pk)
+    problems = password_problems(staff.org, new_password, staff)
+    if problems:
+        raise BusinessError("weak_password", problems[0], fields={"new_password": problems})
+    if staff.password:
+        PasswordHistory.objects.create(staff=staff, password=staff.password)
+    staff.set_password(new_password)
+    # No change date: under MLPS3 the password counts as expired as well as "must change".
+    staff.password_changed_at = None
+    staff.must_change_password = True
+    staff.save(update_fields=["password", "password_changed_at", "must_change_password"])
+    audit.record(by, "staff.password_reset", staff)
     return staff
 
 
@@ -123,7 +195,8 @@ def set_password(
         PasswordHistory.objects.create(staff=staff, password=staff.password)
     staff.set_password(new_password)
     staff.password_changed_at = timezone.now()
-    staff.save(update_fields=["password", "password_changed_at"])
+    staff.must_change_password = False
+    staff.save(update_fields=["password", "password_changed_at", "must_change_password"])
     audit.record(by, "staff.password_changed", staff)
     return staff
 
@@ -156,6 +229,15 @@ def _check_staff_fields(
         )
 
 
+def _check_links(org: Organization, *, department=None, group=None) -> None:
+    if department is not None and department.org_id != org.pk:
+        raise BusinessError(
+            "invalid_department", _("科室不存在"), fields={"department": [_("科室不存在")]}
+        )
+    if group is not None and group.org_id != org.pk:
+        raise BusinessError("invalid_group", _("小组不存在"), fields={"group": [_("小组不存在")]})
+
+
 @transaction.atomic
 def create_staff(
     org: Organization,
@@ -172,9 +254,22 @@ def create_staff(
     group=None,
     can_unmask: bool | None = None,
 ) -> Staff:
-    """Open a staff account; unmask permission defaults from the role."""
+    """Open a staff account; unmask permission defaults from the role. An account opened by a
+    manager (not by set-up) must choose its own password at first sign-in."""
     username = username.strip()
+    if by is not None:
+        scope = _acting_scope(by, "staff.manage")
+        if org.pk != scope.org_id:
+            raise NotFound()
+        _require_may_grant(scope, role=role, stores=stores)
+    if not name.strip():
+        raise BusinessError("name_required", _("请填写姓名"), fields={"name": [_("请填写姓名")]})
+    if not username:
+        raise BusinessError(
+            "username_required", _("请填写登录名"), fields={"username": [_("请填写登录名")]}
+        )
     _check_staff_fields(org, role=role, stores=stores, username=username)
+    _check_links(org, department=department, group=group)
     staff = Staff(
         org=org,
         username=username,
@@ -185,6 +280,7 @@ def create_staff(
         department=department,
         group=group,
         can_unmask=role in policy.UNMASK_BY_DEFAULT if can_unmask is None else can_unmask,
+        must_change_password=by is not None,
     )
     problems = password_problems(org, password, staff)
     if problems:
@@ -199,23 +295,191 @@ def create_staff(
 
 @transaction.atomic
 def update_staff(staff: Staff, *, by: Staff, stores: list[Store] | None = None, **changes) -> Staff:
-    """Change a staff record; every change goes into the staff change log (员工修改日志)."""
+    """Change a staff record; every change goes into the staff change log (员工修改日志).
+    A store manager changes only staff of their stores, assigns only their stores (the staff
+    member's other stores are kept) and grants no role above store manager."""
+    scope = _acting_scope(by, "staff.manage")
+    _require_staff_in_scope(scope, staff)
+    staff = Staff.objects.select_for_update().select_related("org").get(pk=staff.pk)
     before = _staff_snapshot(staff)
-    for field, value in changes.items():
+    for field in changes:
         if field not in STAFF_AUDIT_FIELDS and field not in {"department", "group"}:
             raise BusinessError("invalid_field", f"unknown field {field}")
-        setattr(staff, field, value)
-    new_stores = stores if stores is not None else list(staff.stores.all())
+    if staff.pk == by.pk and (
+        changes.get("is_active", True) is False or changes.get("role", staff.role) != staff.role
+    ):
+        raise BusinessError("cannot_change_self", _("不能停用自己的账号或修改自己的角色"))
+    if "name" in changes and not str(changes["name"]).strip():
+        raise BusinessError("name_required", _("请填写姓名"), fields={"name": [_("请填写姓名")]})
+    current_stores = list(staff.stores.all())
+    if stores is None:
+        new_stores = current_stores
+    else:
+        _require_may_grant(scope, role=changes.get("role", staff.role), stores=stores)
+        kept = [
+            s for s in current_stores if scope.store_ids is not None and s.pk not in scope.store_ids
+        ]
+        new_stores = sorted({s.pk: s for s in [*stores, *kept]}.values(), key=lambda s: s.pk)
+    _require_may_grant(scope, role=changes.get("role", staff.role), stores=[])
     _check_staff_fields(
-        staff.org, role=staff.role, stores=new_stores, username=staff.username, exclude_pk=staff.pk
+        staff.org,
+        role=changes.get("role", staff.role),
+        stores=new_stores,
+        username=changes.get("username", staff.username).strip(),
+        exclude_pk=staff.pk,
     )
+    _check_links(staff.org, department=changes.get("department"), group=changes.get("group"))
+    for field, value in changes.items():
+        setattr(staff, field, value.strip() if isinstance(value, str) else value)
     staff.save()
     if stores is not None:
-        staff.stores.set(stores)
+        staff.stores.set(new_stores)
     old, new = audit.changed(before, _staff_snapshot(staff))
     if new:
         audit.record(by, "staff.updated", staff, before=old, after=new)
     return staff
+
+
+def _group_snapshot(group: StaffGroup) -> dict:
+    data = audit.snapshot(group, ["name", "store_id", "leader_id"])
+    data["member_ids"] = sorted(m.pk for m in group.members.all()) if group.pk else []
+    return data
+
+
+def _check_group(scope: Scope, org: Organization, *, name: str, store, leader, members) -> None:
+    if not name.strip():
+        raise BusinessError(
+            "name_required", _("请填写小组名称"), fields={"name": [_("请填写小组名称")]}
+        )
+    if store is not None and store.org_id != org.pk:
+        raise BusinessError(
+            "invalid_store", _("门店不属于本机构"), fields={"store": [_("门店不属于本机构")]}
+        )
+    if scope.store_ids is not None and (store is None or store.pk not in scope.store_ids):
+        raise BusinessError(
+            "forbidden_store",
+            _("只能在您管理的门店建立小组"),
+            fields={"store": [_("只能在您管理的门店建立小组")]},
+            status=403,
+        )
+    people = [*members, *([leader] if leader is not None else [])]
+    for person in people:
+        if person.org_id != org.pk:
+            raise NotFound()
+        if scope.store_ids is not None and not any(
+            s.pk in scope.store_ids for s in person.stores.all()
+        ):
+            raise NotFound()
+    if store is not None:
+        outside = [p.name for p in people if store.pk not in {s.pk for s in p.stores.all()}]
+        if outside:
+            message = _("以下员工不在该门店:%(names)s") % {"names": "、".join(outside)}
+            raise BusinessError("member_not_in_store", message, fields={"members": [message]})
+
+
+def _set_members(group: StaffGroup, members, *, by: Staff) -> None:
+    """Members join this group (leaving any other); those no longer listed leave it."""
+    wanted = {m.pk for m in members}
+    for member in Staff.objects.select_for_update().filter(Q(group=group) | Q(pk__in=wanted)):
+        new_group_id = group.pk if member.pk in wanted else None
+        if member.group_id != new_group_id:
+            old_group_id = member.group_id
+            member.group_id = new_group_id
+            member.save(update_fields=["group", "updated_at"])
+            audit.record(
+                by,
+                "staff.updated",
+                member,
+                before={"group_id": old_group_id},
+                after={"group_id": new_group_id},
+            )
+
+
+@transaction.atomic
+def create_staff_group(
+    org: Organization, *, name: str, store: Store | None, leader: Staff | None, members, by: Staff
+) -> StaffGroup:
+    """A team with a leader; a consultant leading it sees the members' customers."""
+    scope = _acting_scope(by, "staff.manage")
+    if org.pk != scope.org_id:
+        raise NotFound()
+    members = list(members)
+    _check_group(scope, org, name=name, store=store, leader=leader, members=members)
+    group = StaffGroup.objects.create(org=org, name=name.strip(), store=store, leader=leader)
+    _set_members(group, members, by=by)
+    audit.record(by, "staff_group.created", group, after=_group_snapshot(group))
+    return group
+
+
+@transaction.atomic
+def update_staff_group(
+    group: StaffGroup,
+    *,
+    name: str,
+    store: Store | None,
+    leader: Staff | None,
+    members,
+    by: Staff,
+) -> StaffGroup:
+    """Rename a team, change its leader or its members."""
+    scope = _acting_scope(by, "staff.manage")
+    if group.org_id != scope.org_id or not scope.covers_store(group.store_id):
+        raise NotFound()
+    group = StaffGroup.objects.select_for_update().select_related("org").get(pk=group.pk)
+    members = list(members)
+    _check_group(scope, group.org, name=name, store=store, leader=leader, members=members)
+    before = _group_snapshot(group)
+    group.name, group.store, group.leader = name.strip(), store, leader
+    group.save()
+    _set_members(group, members, by=by)
+    old, new = audit.changed(before, _group_snapshot(group))
+    if new:
+        audit.record(by, "staff_group.updated", group, before=old, after=new)
+    return group
+
+
+def _check_department_name(org: Organization, name: str, exclude_pk=None) -> str:
+    name = name.strip()
+    if not name:
+        raise BusinessError(
+            "name_required", _("请填写科室名称"), fields={"name": [_("请填写科室名称")]}
+        )
+    if Department.objects.filter(org=org, name=name).exclude(pk=exclude_pk).exists():
+        raise BusinessError(
+            "duplicate_department", _("已有同名科室"), fields={"name": [_("已有同名科室")]}
+        )
+    return name
+
+
+@transaction.atomic
+def create_department(org: Organization, *, name: str, by: Staff) -> Department:
+    """Departments (科室) are chain master data, kept by HQ."""
+    scope = _acting_scope(by, "org.settings")
+    if org.pk != scope.org_id:
+        raise NotFound()
+    department = Department.objects.create(org=org, name=_check_department_name(org, name))
+    audit.record(by, "department.created", department, after={"name": department.name})
+    return department
+
+
+@transaction.atomic
+def rename_department(department: Department, *, name: str, by: Staff) -> Department:
+    scope = _acting_scope(by, "org.settings")
+    if department.org_id != scope.org_id:
+        raise NotFound()
+    department = Department.objects.select_for_update().select_related("org").get(pk=department.pk)
+    before = department.name
+    department.name = _check_department_name(department.org, name, exclude_pk=department.pk)
+    department.save()
+    if department.name != before:
+        audit.record(
+            by,
+            "department.renamed",
+            department,
+            before={"name": before},
+            after={"name": department.name},
+        )
+    return department
 
 
 ORG_SETTING_FIELDS = [
@@ -228,6 +492,11 @@ ORG_SETTING_FIELDS = [
 
 @transaction.atomic
 def update_org_settings(org: Organization, *, by: Staff, **changes) -> Organization:
+    """The chain's sign-in lockout, password policy and idle timeout (HQ only)."""
+    scope = _acting_scope(by, "org.settings")
+    if org.pk != scope.org_id:
+        raise NotFound()
+    org = Organization.objects.select_for_update().get(pk=org.pk)
     before = audit.snapshot(org, ORG_SETTING_FIELDS)
     if (
         changes.get("password_policy", org.password_policy)
@@ -278,6 +547,10 @@ STORE_SETTING_FIELDS = [
 @transaction.atomic
 def update_store_settings(store: Store, *, by: Staff, **changes) -> Store:
     """Opening hours and how the store's customer search sorts and what it shows."""
+    scope = _acting_scope(by, "store.settings")
+    if store.org_id != scope.org_id or not scope.covers_store(store.pk):
+        raise NotFound()
+    store = Store.objects.select_for_update().get(pk=store.pk)
     before = audit.snapshot(store, STORE_SETTING_FIELDS)
     for field, value in changes.items():
         if field not in STORE_SETTING_FIELDS:
@@ -313,7 +586,12 @@ def _hash_key(key: str) -> str:
 
 @transaction.atomic
 def create_api_token(staff: Staff, *, name: str, by: Staff) -> tuple[ApiToken, str]:
-    """A new API token; the returned key is shown once and only its hash is kept."""
+    """A new API token for oneself; the returned key is shown once and only its hash is kept."""
+    if by.pk != staff.pk:
+        raise BusinessError("forbidden", _("只能为自己创建API令牌"), status=403)
+    name = (name or "").strip()
+    if len(name) > 50:
+        raise BusinessError("name_too_long", _("名称过长"), fields={"name": [_("名称过长")]})
     prefix = secrets.token_hex(4)
     key = f"yz_{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(
@@ -343,6 +621,14 @@ def staff_for_api_key(key: str) -> Staff | None:
 
 @transaction.atomic
 def revoke_api_token(token: ApiToken, *, by: Staff) -> ApiToken:
+    """Revoke a token: one's own, or (HQ) any token of the chain."""
+    token = ApiToken.objects.select_for_update().select_related("staff").get(pk=token.pk)
+    if token.staff.org_id != by.org_id:
+        raise NotFound()
+    if token.staff_id != by.pk and by.role != policy.HQ:
+        raise NotFound()
+    if token.revoked_at is not None:
+        raise BusinessError("already_revoked", _("该令牌已被撤销"))
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     audit.record(by, "api_token.revoked", token, org_id=token.staff.org_id)
