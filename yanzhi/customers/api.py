@@ -1,7 +1,7 @@
 """/api/v1 endpoints of the customers app; they call the same services and queries as the pages."""
 
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from yanzhi.core.errors import BusinessError
 from yanzhi.customers import queries, services
@@ -93,7 +93,7 @@ def create_customer(request, data: CustomerIn):
     customer = services.create_customer(
         store.org, store=store, by=request.auth, tags=data.tag_ids, **kwargs
     )
-    return 201, _detail(request, customer.pk)
+    return Status(201, _detail(request, customer.pk))
 
 
 @router.get("/customers/lookup", response=PhoneLookupOut)
@@ -138,7 +138,7 @@ def unmask(request, customer_id: int, data: UnmaskIn):
 def send_verification(request, customer_id: int):
     """Text a verification code to the customer (the code itself is never returned)."""
     customer = queries.get_customer(request.scope, customer_id)
-    return 201, services.send_phone_verification(customer, by=request.auth)
+    return Status(201, services.send_phone_verification(customer, by=request.auth))
 
 
 @router.post("/customers/{customer_id}/phone-verifications/confirm", response=CustomerOut)
@@ -157,7 +157,7 @@ def list_consents(request, customer_id: int):
 @router.post("/customers/{customer_id}/consents", response={201: ConsentOut})
 def record_consent(request, customer_id: int, data: ConsentIn):
     customer = queries.get_customer(request.scope, customer_id)
-    return 201, services.record_consent(customer, by=request.auth, **data.dict())
+    return Status(201, services.record_consent(customer, by=request.auth, **data.dict()))
 
 
 @router.post("/consents/{consent_id}/withdraw", response=ConsentOut)
@@ -179,7 +179,7 @@ def list_tags(request):
 
 @router.post("/tags", response={201: TagOut})
 def create_tag(request, data: TagIn):
-    return 201, services.create_tag(request.auth.org, by=request.auth, **data.dict())
+    return Status(201, services.create_tag(request.auth.org, by=request.auth, **data.dict()))
 
 
 @router.patch("/tags/{tag_id}", response=TagOut)
@@ -193,7 +193,7 @@ def delete_tag(request, tag_id: int):
     """Delete a tag; it is taken off every customer who had it."""
     tag = queries.get_tag(request.scope, tag_id)
     services.delete_tag(tag, by=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/channels", response=list[ChannelOut])
@@ -203,7 +203,7 @@ def list_channels(request, active: bool | None = None):
 
 @router.post("/channels", response={201: ChannelOut})
 def create_channel(request, data: ChannelIn):
-    return 201, services.create_channel(request.auth.org, by=request.auth, **data.dict())
+    return Status(201, services.create_channel(request.auth.org, by=request.auth, **data.dict()))
 
 
 @router.patch("/channels/{channel_id}", response=ChannelOut)
@@ -220,4 +220,6 @@ def list_consent_documents(request):
 @router.post("/consent-documents", response={201: ConsentDocumentOut})
 def create_consent_document(request, data: ConsentDocumentIn):
     """Publish a new version; it replaces the current one of that kind."""
-    return 201, services.create_consent_document(request.auth.org, by=request.auth, **data.dict())
+    return Status(
+        201, services.create_consent_document(request.auth.org, by=request.auth, **data.dict())
+    )

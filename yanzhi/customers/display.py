@@ -27,7 +27,11 @@ FIELD_LABELS = {
 def age_on(birth_date: date | None, today: date) -> int | None:
     if birth_date is None:
         return None
-    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    return (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )
 
 
 def customer_age(customer) -> int | None:

@@ -52,7 +52,13 @@ def get_customer(scope: Scope, pk: int) -> Customer:
 def get_customer_detail(scope: Scope, pk: int) -> Customer:
     """One customer with what the 360° profile shows, in a fixed number of queries."""
     qs = customers_for(scope).select_related(
-        "store", "consultant", "online_consultant", "doctor", "source_channel", "referrer", "summary"
+        "store",
+        "consultant",
+        "online_consultant",
+        "doctor",
+        "source_channel",
+        "referrer",
+        "summary",
     )
     return get_object_or_404(qs.prefetch_related("tags"), pk=pk)
 

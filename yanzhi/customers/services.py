@@ -291,7 +291,13 @@ def create_customer(
         raise _field_error("invalid_store", "store", _("您不在该门店工作"))
     today = store_today(store)
     identity = _clean_identity(
-        {"name": name, "phone": phone, "id_card": id_card, "gender": gender, "birth_date": birth_date},
+        {
+            "name": name,
+            "phone": phone,
+            "id_card": id_card,
+            "gender": gender,
+            "birth_date": birth_date,
+        },
         today=today,
     )
     channel = _resolve(SourceChannel, source_channel, org.pk, "source_channel")
@@ -356,7 +362,9 @@ def update_customer(customer: Customer, *, by: Staff, **changes) -> Customer:
     _require(by, "customer.edit")
     unknown = set(changes) - PROFILE_FIELDS - TEAM_FIELDS
     if unknown:
-        raise BusinessError("invalid_field", _("未知字段:%(f)s") % {"f": ", ".join(sorted(unknown))})
+        raise BusinessError(
+            "invalid_field", _("未知字段:%(f)s") % {"f": ", ".join(sorted(unknown))}
+        )
     customer = Customer.objects.select_for_update().select_related("store").get(pk=customer.pk)
     before = _audit_snapshot(customer)
     today = store_today(customer.store)
@@ -373,8 +381,14 @@ def update_customer(customer: Customer, *, by: Staff, **changes) -> Customer:
             data["gender"] = Customer.Gender.UNKNOWN
     identity = _clean_identity(data, today=today)
     if "source_channel" in changes:
-        channel = _resolve(SourceChannel, changes["source_channel"], customer.org_id, "source_channel")
-        if channel is not None and not channel.is_active and channel.pk != customer.source_channel_id:
+        channel = _resolve(
+            SourceChannel, changes["source_channel"], customer.org_id, "source_channel"
+        )
+        if (
+            channel is not None
+            and not channel.is_active
+            and channel.pk != customer.source_channel_id
+        ):
             raise _field_error("invalid_choice", "source_channel", _("该渠道已停用"))
         customer.source_channel = channel
     if "referrer" in changes:
@@ -478,7 +492,13 @@ def note_visit(*, customer_id: int, arrived_at, visit_type: str) -> None:
     if summary.last_visit_at is None or arrived_at >= summary.last_visit_at:
         summary.last_visit_at, summary.last_visit_type = arrived_at, visit_type
     summary.save(
-        update_fields=["visit_count", "first_visit_at", "last_visit_at", "last_visit_type", "updated_at"]
+        update_fields=[
+            "visit_count",
+            "first_visit_at",
+            "last_visit_at",
+            "last_visit_type",
+            "updated_at",
+        ]
     )
 
 
@@ -563,7 +583,11 @@ def set_customer_tags(customer: Customer, tag_ids, *, by: Staff) -> list[Tag]:
     after = sorted(t.pk for t in tags)
     if before != after:
         audit.record(
-            by, "customer.tags_changed", customer, before={"tag_ids": before}, after={"tag_ids": after}
+            by,
+            "customer.tags_changed",
+            customer,
+            before={"tag_ids": before},
+            after={"tag_ids": after},
         )
     return tags
 
@@ -772,9 +796,12 @@ def _new_consent(customer, document, *, method, by, note="") -> Consent:
 
 def _grant_marketing(customer: Customer, *, by: Staff) -> None:
     document = _current_document(customer.org_id, ConsentDocument.Kind.MARKETING)
-    if document is not None and not Consent.objects.filter(
-        customer=customer, document=document, withdrawn_at=None
-    ).exists():
+    if (
+        document is not None
+        and not Consent.objects.filter(
+            customer=customer, document=document, withdrawn_at=None
+        ).exists()
+    ):
         _new_consent(customer, document, method=Consent.Method.PAPER, by=by)
 
 

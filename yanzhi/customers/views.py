@@ -3,6 +3,7 @@ master data pages (tags, channels, consent documents). Every read goes through q
 every write through services.py."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -42,7 +43,9 @@ def _add_errors(form, error: BusinessError) -> None:
 
 
 def _require(request, action: str) -> None:
-    policy.require(request.scope, action)
+    """Pages answer a forbidden action with Django's 403 page."""
+    if not policy.can(request.scope, action):
+        raise PermissionDenied
 
 
 def _bool_param(value: str) -> bool | None:
@@ -472,9 +475,7 @@ def consent_documents(request):
     form = ConsentDocumentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.create_consent_document(
-                request.user.org, by=request.user, **form.cleaned_data
-            )
+            services.create_consent_document(request.user.org, by=request.user, **form.cleaned_data)
         except BusinessError as error:
             _add_errors(form, error)
         else:
