@@ -41,12 +41,13 @@ def id_card_birth_date(value: str) -> date | None:
         return None
 
 
-def validate_id_card(value: str) -> None:
-    """18 characters: 6-digit region, birth date, 3-digit sequence, check character."""
+def validate_id_card(value: str, *, today: date | None = None) -> None:
+    """18 characters: 6-digit region, birth date, 3-digit sequence, check character.
+    `today` (the store's day) bounds the birth date; without it the server's date is used."""
     if not re.fullmatch(r"[1-9]\d{16}[\dX]", value or ""):
         raise ValidationError(_("身份证号码应为18位,最后一位可以是数字或X"), code="invalid_id_card")
     birth = id_card_birth_date(value)
-    if birth is None or birth.year < 1900 or birth > date.today():
+    if birth is None or birth.year < 1900 or birth > (today or date.today()):
         raise ValidationError(_("身份证号码中的出生日期无效"), code="invalid_id_card")
     if id_card_check_char(value[:17]) != value[17]:
         raise ValidationError(_("身份证号码校验位不正确"), code="invalid_id_card")

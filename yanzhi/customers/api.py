@@ -1,3 +1,225 @@
-from ninja import Router
+"""/api/v1 endpoints of the customers app; they call the same services and queries as the pages."""
+
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
+
+from yanzhi.core.errors import BusinessError
+from yanzhi.customers import queries, services
+from yanzhi.customers.schemas import (
+    ChannelIn,
+    ChannelOut,
+    ChannelPatch,
+    ConsentDocumentIn,
+    ConsentDocumentOut,
+    ConsentIn,
+    ConsentOut,
+    CustomerIn,
+    CustomerOut,
+    CustomerPage,
+    CustomerPatch,
+    CustomerTagsIn,
+    PhoneLookupOut,
+    TagIn,
+    TagOut,
+    TagPatch,
+    TeamIn,
+    UnmaskIn,
+    UnmaskOut,
+    VerificationConfirmIn,
+    VerificationOut,
+)
+from yanzhi.org import policy
+from yanzhi.org.queries import get_store, stores_for
 
 router = Router(tags=["customers"])
+
+# API field name -> service keyword
+ID_FIELDS = {
+    "source_channel_id": "source_channel",
+    "referrer_id": "referrer",
+    "consultant_id": "consultant",
+    "online_consultant_id": "online_consultant",
+    "doctor_id": "doctor",
+}
+
+
+def _current_store(request):
+    store_id = request.scope.current_store_id
+    return stores_for(request.scope).filter(pk=store_id).first() if store_id else None
+
+
+def _detail(request, customer_id: int):
+    return queries.get_customer_detail(request.scope, customer_id)
+
+
+@router.get("/customers", response=CustomerPage)
+def list_customers(
+    request,
+    q: str = "",
+    consultant_id: int | None = None,
+    tag_id: int | None = None,
+    source_channel_id: int | None = None,
+    last_visit_type: str = "",
+    has_allergy: bool | None = None,
+    phone_verified: bool | None = None,
+    limit: int = Query(20, ge=1, le=100),
+    offset: int = Query(0, ge=0),
+):
+    """The customers in your scope; `q` searches phone, tail, name, pinyin, member no. and ID."""
+    filters = queries.ListFilters(
+        q=q,
+        consultant_id=consultant_id,
+        tag_id=tag_id,
+        source_channel_id=source_channel_id,
+        last_visit_type=last_visit_type,
+        has_allergy=has_allergy,
+        phone_verified=phone_verified,
+    )
+    qs = queries.customer_list(request.scope, filters, _current_store(request))
+    return {"count": qs.count(), "items": list(qs[offset : offset + limit])}
+
+
+@router.post("/customers", response={201: CustomerOut})
+def create_customer(request, data: CustomerIn):
+    policy.require(request.scope, "customer.create")
+    store_id = data.store_id or request.scope.current_store_id
+    if store_id is None:
+        raise BusinessError(
+            "store_required", _("请选择归属门店"), fields={"store_id": [_("请选择归属门店")]}
+        )
+    store = get_store(request.scope, store_id)
+    payload = data.dict(exclude={"store_id", "tag_ids"})
+    kwargs = {ID_FIELDS.get(k, k): v for k, v in payload.items()}
+    customer = services.create_customer(
+        store.org, store=store, by=request.auth, tags=data.tag_ids, **kwargs
+    )
+    return Status(201, _detail(request, customer.pk))
+
+
+@router.get("/customers/lookup", response=PhoneLookupOut)
+def lookup_phone(request, phone: str):
+    """Chain-wide: is this full mobile number already a customer, and who owns them?"""
+    policy.require(request.scope, "customer.lookup_phone")
+    return queries.lookup_phone(request.scope, phone)
+
+
+@router.get("/customers/{customer_id}", response=CustomerOut)
+def get_customer(request, customer_id: int):
+    return _detail(request, customer_id)
+
+
+@router.patch("/customers/{customer_id}", response=CustomerOut)
+def update_customer(request, customer_id: int, data: CustomerPatch):
+    customer = queries.get_customer(request.scope, customer_id)
+    changes = {ID_FIELDS.get(k, k): v for k, v in data.dict(exclude_unset=True).items()}
+    services.update_customer(customer, by=request.auth, **changes)
+    return _detail(request, customer_id)
+
+
+@router.post("/customers/{customer_id}/team", response=CustomerOut)
+def assign_team(request, customer_id: int, data: TeamIn):
+    """Reassign the "1+1" team: responsible consultant and doctor."""
+    customer = queries.get_customer(request.scope, customer_id)
+    services.assign_team(
+        customer, consultant=data.consultant_id, doctor=data.doctor_id, by=request.auth
+    )
+    return _detail(request, customer_id)
+
+
+@router.post("/customers/{customer_id}/unmask", response=UnmaskOut)
+def unmask(request, customer_id: int, data: UnmaskIn):
+    """The full phone or ID number (logged); 403 without the unmask permission."""
+    customer = queries.get_customer(request.scope, customer_id)
+    value = services.unmask_customer(customer, by=request.auth, field=data.field)
+    return {"field": data.field, "value": value}
+
+
+@router.post("/customers/{customer_id}/phone-verifications", response={201: VerificationOut})
+def send_verification(request, customer_id: int):
+    """Text a verification code to the customer (the code itself is never returned)."""
+    customer = queries.get_customer(request.scope, customer_id)
+    return Status(201, services.send_phone_verification(customer, by=request.auth))
+
+
+@router.post("/customers/{customer_id}/phone-verifications/confirm", response=CustomerOut)
+def confirm_verification(request, customer_id: int, data: VerificationConfirmIn):
+    customer = queries.get_customer(request.scope, customer_id)
+    services.confirm_phone_verification(customer, data.code, by=request.auth)
+    return _detail(request, customer_id)
+
+
+@router.get("/customers/{customer_id}/consents", response=list[ConsentOut])
+def list_consents(request, customer_id: int):
+    customer = queries.get_customer(request.scope, customer_id)
+    return list(queries.consents_of(customer))
+
+
+@router.post("/customers/{customer_id}/consents", response={201: ConsentOut})
+def record_consent(request, customer_id: int, data: ConsentIn):
+    customer = queries.get_customer(request.scope, customer_id)
+    return Status(201, services.record_consent(customer, by=request.auth, **data.dict()))
+
+
+@router.post("/consents/{consent_id}/withdraw", response=ConsentOut)
+def withdraw_consent(request, consent_id: int):
+    consent = queries.get_consent(request.scope, consent_id)
+    return services.withdraw_consent(consent, by=request.auth)
+
+
+@router.put("/customers/{customer_id}/tags", response=list[TagOut])
+def set_tags(request, customer_id: int, data: CustomerTagsIn):
+    customer = queries.get_customer(request.scope, customer_id)
+    return services.set_customer_tags(customer, data.tag_ids, by=request.auth)
+
+
+@router.get("/tags", response=list[TagOut])
+def list_tags(request):
+    return list(queries.tags_for(request.scope))
+
+
+@router.post("/tags", response={201: TagOut})
+def create_tag(request, data: TagIn):
+    return Status(201, services.create_tag(request.auth.org, by=request.auth, **data.dict()))
+
+
+@router.patch("/tags/{tag_id}", response=TagOut)
+def update_tag(request, tag_id: int, data: TagPatch):
+    tag = queries.get_tag(request.scope, tag_id)
+    return services.update_tag(tag, by=request.auth, **data.dict(exclude_unset=True))
+
+
+@router.delete("/tags/{tag_id}", response={204: None})
+def delete_tag(request, tag_id: int):
+    """Delete a tag; it is taken off every customer who had it."""
+    tag = queries.get_tag(request.scope, tag_id)
+    services.delete_tag(tag, by=request.auth)
+    return Status(204, None)
+
+
+@router.get("/channels", response=list[ChannelOut])
+def list_channels(request, active: bool | None = None):
+    return list(queries.channels_for(request.scope, active_only=bool(active)))
+
+
+@router.post("/channels", response={201: ChannelOut})
+def create_channel(request, data: ChannelIn):
+    return Status(201, services.create_channel(request.auth.org, by=request.auth, **data.dict()))
+
+
+@router.patch("/channels/{channel_id}", response=ChannelOut)
+def update_channel(request, channel_id: int, data: ChannelPatch):
+    channel = queries.get_channel(request.scope, channel_id)
+    return services.update_channel(channel, by=request.auth, **data.dict(exclude_unset=True))
+
+
+@router.get("/consent-documents", response=list[ConsentDocumentOut])
+def list_consent_documents(request):
+    return list(queries.consent_documents_for(request.scope))
+
+
+@router.post("/consent-documents", response={201: ConsentDocumentOut})
+def create_consent_document(request, data: ConsentDocumentIn):
+    """Publish a new version; it replaces the current one of that kind."""
+    return Status(
+        201, services.create_consent_document(request.auth.org, by=request.auth, **data.dict())
+    )

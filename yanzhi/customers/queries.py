@@ -1,11 +1,32 @@
 """Scoped reads of customers. Every view and endpoint reaches customers through
 `customers_for(scope)`; a customer outside the scope is a 404."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.shortcuts import get_object_or_404
+import re
+from dataclasses import dataclass
 
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from yanzhi.core.errors import BusinessError
+from yanzhi.core.models import AuditLog
 from yanzhi.core.scope import Scope
-from yanzhi.customers.models import Consent, ConsentDocument, Customer, CustomerStoreLink
+from yanzhi.core.validators import MOBILE_RE, mask_phone, normalize_mobile
+from yanzhi.customers.models import (
+    Consent,
+    ConsentDocument,
+    Customer,
+    CustomerStoreLink,
+    SourceChannel,
+    Tag,
+)
+from yanzhi.org.models import Store
+
+SEARCH_LIMIT = 20
+DEFAULT_SEARCH_FIELDS = ("name", "phone", "member_no", "gender", "age", "consultant", "store")
+ID_CARD_RE = re.compile(r"^\d{17}[\dXx]$")
+HAN_RE = re.compile(r"[\u3400-\u9fff]")
+LATIN_RE = re.compile(r"^[A-Za-z]+$")
 
 
 def customers_for(scope: Scope) -> QuerySet[Customer]:
@@ -28,20 +49,245 @@ def get_customer(scope: Scope, pk: int) -> Customer:
     return get_object_or_404(customers_for(scope), pk=pk)
 
 
-def current_medical_consent(customer: Customer) -> Consent | None:
-    """The customer's valid consent to the clinic's current medical-data-and-photos document:
-    the most recent one, not withdrawn. A new document version needs a new consent."""
-    medical = ConsentDocument.Kind.MEDICAL
+def get_customer_detail(scope: Scope, pk: int) -> Customer:
+    """One customer with what the 360° profile shows, in a fixed number of queries."""
+    qs = customers_for(scope).select_related(
+        "store",
+        "consultant",
+        "online_consultant",
+        "doctor",
+        "source_channel",
+        "referrer",
+        "summary",
+    )
+    return get_object_or_404(qs.prefetch_related("tags"), pk=pk)
+
+
+# --- the chain-wide phone look-up (全网搜索) ------------------------------------------------------
+@dataclass(frozen=True)
+class PhoneLookup:
+    """Whether a phone is already a customer of the chain, and who owns them. Never the profile:
+    a consultant may look up any number but sees only this."""
+
+    exists: bool
+    masked_phone: str
+    name_initial: str = ""
+    store_name: str = ""
+    consultant_name: str = ""
+    # Only when the asking staff member may open the profile anyway.
+    customer_id: int | None = None
+
+
+def masked_name(name: str) -> str:
+    name = (name or "").strip()
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
+
+
+def lookup_phone(scope: Scope, phone: str) -> PhoneLookup:
+    """Every role may ask whether a full mobile number is a customer anywhere in the chain."""
+    phone = normalize_mobile(phone)
+    if not MOBILE_RE.match(phone):
+        message = _("请输入11位中国大陆手机号码")
+        raise BusinessError("invalid_phone", message, fields={"phone": [message]})
+    customer = (
+        Customer.objects.filter(org_id=scope.org_id, phone=phone)
+        .select_related("store", "consultant", "online_consultant")
+        .first()
+    )
+    if customer is None:
+        return PhoneLookup(exists=False, masked_phone=mask_phone(phone))
+    owner = customer.consultant or customer.online_consultant
+    visible = customers_for(scope).filter(pk=customer.pk).exists()
+    return PhoneLookup(
+        exists=True,
+        masked_phone=mask_phone(phone),
+        name_initial=masked_name(customer.name),
+        store_name=customer.store.name,
+        consultant_name=owner.name if owner else "",
+        customer_id=customer.pk if visible else None,
+    )
+
+
+# --- search -------------------------------------------------------------------------------------
+def match_q(qs: QuerySet[Customer], q: str) -> QuerySet[Customer]:
+    """Filter by what was typed: a full phone, a phone tail, digits (phone prefix or member
+    number), an ID number, Latin letters (pinyin or initials), or Chinese (the name).
+    Adds `match_rank` (0 = the better match) for ordering."""
+    q = (q or "").strip()
+    if not q:
+        return qs.annotate(match_rank=Value(0, output_field=IntegerField()))
+    compact = normalize_mobile(q)
+    rank = Value(0, output_field=IntegerField())
+    if compact.isdigit() and len(compact) == 11:
+        cond = Q(phone=compact) | Q(member_no=compact)
+    elif ID_CARD_RE.match(q):
+        cond = Q(id_card=q.upper())
+    elif compact.isdigit() and len(compact) == 4:
+        cond = Q(phone_tail=compact) | Q(member_no=compact)
+    elif compact.isdigit() and len(compact) >= 5:
+        cond = Q(phone__startswith=compact) | Q(member_no__startswith=compact)
+    elif compact.isdigit():
+        cond = Q(member_no=compact)
+    elif HAN_RE.search(q):
+        cond = Q(name__contains=q)
+        rank = Case(When(name__startswith=q, then=0), default=1, output_field=IntegerField())
+    elif LATIN_RE.match(q):
+        low = q.lower()
+        cond = (
+            Q(name_initials__startswith=low)
+            | Q(name_pinyin__startswith=low)
+            | Q(member_no__iexact=q)
+        )
+        rank = Case(
+            When(name_initials__startswith=low, then=0), default=1, output_field=IntegerField()
+        )
+    else:
+        cond = Q(member_no__istartswith=q) | Q(name__icontains=q)
+    return qs.filter(cond).annotate(match_rank=rank)
+
+
+def store_ordering(store: Store | None) -> list:
+    order = store.search_order if store else Store.SearchOrder.PHONE_FIRST
+    if order == Store.SearchOrder.MEMBER_NO_FIRST:
+        return ["member_no", "pk"]
+    if order == Store.SearchOrder.NAME_FIRST:
+        return ["name_pinyin", "name", "pk"]
+    if order == Store.SearchOrder.RECENT_FIRST:
+        return [F("summary__last_visit_at").desc(nulls_last=True), "-created_at", "-pk"]
+    return ["phone", "pk"]
+
+
+def result_fields(store: Store | None) -> list[str]:
+    """The columns a store chose for search results (org.services.SEARCH_RESULT_FIELDS)."""
+    return list((store.search_fields if store else None) or DEFAULT_SEARCH_FIELDS)
+
+
+def _with_display(qs: QuerySet[Customer], fields) -> QuerySet[Customer]:
+    qs = qs.select_related("store", "consultant", "online_consultant", "doctor", "source_channel")
+    qs = qs.select_related("summary")
+    if "tags" in fields:
+        qs = qs.prefetch_related("tags")
+    return qs
+
+
+def search_customers(scope: Scope, q: str, store: Store | None, *, limit: int = SEARCH_LIMIT):
+    """The global search box: the best matches inside the scope, in the store's order."""
+    if not (q or "").strip():
+        return []
+    qs = match_q(customers_for(scope), q)
+    qs = _with_display(qs, result_fields(store))
+    return list(qs.order_by("match_rank", *store_ordering(store))[:limit])
+
+
+def referrer_candidates(scope: Scope, q: str, store: Store | None) -> list[tuple[int, str]]:
+    """Whom a new customer may name as referrer: by full phone anyone in the chain (shown
+    masked, as the phone look-up), otherwise the matches of the search inside the scope."""
+    q = (q or "").strip()
+    if len(q) < 2:
+        return []
+    phone = normalize_mobile(q)
+    if MOBILE_RE.match(phone):
+        found = Customer.objects.filter(org_id=scope.org_id, phone=phone).first()
+        return [(found.pk, f"{masked_name(found.name)} {mask_phone(found.phone)}")] if found else []
+    return [
+        (c.pk, f"{c.name} {mask_phone(c.phone)} {c.member_no}")
+        for c in search_customers(scope, q, store, limit=10)
+    ]
+
+
+@dataclass
+class ListFilters:
+    q: str = ""
+    consultant_id: int | None = None
+    tag_id: int | None = None
+    source_channel_id: int | None = None
+    last_visit_type: str = ""
+    has_allergy: bool | None = None
+    phone_verified: bool | None = None
+
+
+def customer_list(scope: Scope, filters: ListFilters, store: Store | None) -> QuerySet[Customer]:
+    """The customer list with its local search and filters (paginate the result)."""
+    qs = customers_for(scope)
+    if filters.consultant_id:
+        qs = qs.filter(consultant_id=filters.consultant_id)
+    if filters.tag_id:
+        qs = qs.filter(tags=filters.tag_id)
+    if filters.source_channel_id:
+        qs = qs.filter(source_channel_id=filters.source_channel_id)
+    if filters.last_visit_type:
+        qs = qs.filter(summary__last_visit_type=filters.last_visit_type)
+    if filters.has_allergy is not None:
+        qs = qs.exclude(allergies="") if filters.has_allergy else qs.filter(allergies="")
+    if filters.phone_verified is not None:
+        qs = qs.filter(phone_verified_at__isnull=not filters.phone_verified)
+    fields = result_fields(store)
+    if filters.q.strip():
+        qs = match_q(qs, filters.q).order_by("match_rank", *store_ordering(store))
+    else:
+        qs = qs.order_by("-created_at", "-pk")
+    return _with_display(qs, [*fields, "tags"])
+
+
+# --- tags, channels, consents, audit --------------------------------------------------------------
+def tags_for(scope: Scope) -> QuerySet[Tag]:
+    return Tag.objects.filter(org_id=scope.org_id)
+
+
+def get_tag(scope: Scope, pk: int) -> Tag:
+    return get_object_or_404(tags_for(scope), pk=pk)
+
+
+def channels_for(scope: Scope, *, active_only: bool = False) -> QuerySet[SourceChannel]:
+    qs = SourceChannel.objects.filter(org_id=scope.org_id)
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def get_channel(scope: Scope, pk: int) -> SourceChannel:
+    return get_object_or_404(channels_for(scope), pk=pk)
+
+
+def consent_documents_for(scope: Scope) -> QuerySet[ConsentDocument]:
+    return ConsentDocument.objects.filter(org_id=scope.org_id)
+
+
+def current_consent_documents(org_id: int) -> dict[str, ConsentDocument]:
+    docs = ConsentDocument.objects.filter(org_id=org_id, is_current=True)
+    return {doc.kind: doc for doc in docs}
+
+
+def consents_of(customer: Customer) -> QuerySet[Consent]:
+    return Consent.objects.filter(customer=customer).select_related(
+        "document", "recorded_by", "withdrawn_by"
+    )
+
+
+def get_consent(scope: Scope, pk: int) -> Consent:
+    qs = Consent.objects.filter(org_id=scope.org_id, customer__in=customers_for(scope))
+    return get_object_or_404(qs.select_related("customer", "document"), pk=pk)
+
+
+def current_consent(customer: Customer, kind: str) -> Consent | None:
+    """A standing consent to the chain's current version of that kind of document."""
     return (
         Consent.objects.filter(
-            org_id=customer.org_id,
-            customer_id=customer.pk,
-            kind=medical,
-            document__kind=medical,
-            document__is_current=True,
-            withdrawn_at__isnull=True,
+            customer_id=customer.pk, kind=kind, withdrawn_at=None, document__is_current=True
         )
         .select_related("document")
         .order_by("-granted_at", "-id")
         .first()
     )
+
+
+def current_medical_consent(customer: Customer) -> Consent | None:
+    """The clinical app stores medical records and photos only when this is not None."""
+    return current_consent(customer, ConsentDocument.Kind.MEDICAL)
+
+
+def customer_audit(scope: Scope, customer: Customer, *, limit: int = 200) -> QuerySet[AuditLog]:
+    """The audit entries about one (already scoped) customer."""
+    return AuditLog.objects.filter(
+        org_id=scope.org_id,
+        object_type=Customer._meta.label_lower,
+        object_id=str(customer.pk),
+    )[:limit]

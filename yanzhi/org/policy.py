@@ -35,6 +35,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "customer.consent": frozenset({FRONT_DESK, CONSULTANT, DOCTOR, NURSE, MANAGER}),
     "tag.manage": frozenset({MANAGER, HQ}),
     "tag.apply": frozenset({FRONT_DESK, CONSULTANT, ONLINE, SERVICE, DOCTOR, NURSE, MANAGER, HQ}),
+    "channel.manage": frozenset({MANAGER, HQ}),
+    "consent_document.manage": frozenset({HQ}),
     "appointment.view": ALL_ROLES,
     "appointment.book": frozenset({FRONT_DESK, CONSULTANT, ONLINE, SERVICE, MANAGER, HQ}),
     "appointment.cancel": frozenset({FRONT_DESK, CONSULTANT, ONLINE, SERVICE, MANAGER, HQ}),

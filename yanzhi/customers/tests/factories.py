@@ -9,13 +9,23 @@ from yanzhi.customers.models import Customer, CustomerSummary
 _numbers = itertools.count(1)
 
 
-def make_customer(store, *, name="王小美", phone=None, consultant=None, doctor=None, **extra) -> Customer:
+def make_customer(
+    store, *, name="王小美", phone=None, consultant=None, doctor=None, **extra
+) -> Customer:
     n = next(_numbers)
     phone = phone or f"139{n:08d}"
     customer = Customer.objects.create(
-        org_id=store.org_id, store=store, member_no=extra.pop("member_no", f"M{n:08d}"), name=name,
-        phone=phone, phone_tail=phone[-4:], name_pinyin=name_pinyin(name),
-        name_initials=name_initials(name), consultant=consultant, doctor=doctor, **extra,
+        org_id=store.org_id,
+        store=store,
+        member_no=extra.pop("member_no", f"M{n:08d}"),
+        name=name,
+        phone=phone,
+        phone_tail=phone[-4:],
+        name_pinyin=name_pinyin(name),
+        name_initials=name_initials(name),
+        consultant=consultant,
+        doctor=doctor,
+        **extra,
     )
     CustomerSummary.objects.create(customer=customer, org_id=store.org_id, store=store)
     return customer

@@ -1,0 +1,208 @@
+"""API shapes of customers, tags, channels and consents. Phones and ID numbers go out masked."""
+
+from datetime import date, datetime
+from typing import Literal
+
+from ninja import Schema
+
+from yanzhi.core.validators import mask_id_card, mask_phone
+
+
+class TagIn(Schema):
+    name: str
+    color: str = "#6c757d"
+
+
+class TagPatch(Schema):
+    name: str | None = None
+    color: str | None = None
+
+
+class TagOut(Schema):
+    id: int
+    name: str
+    color: str
+
+
+class ChannelIn(Schema):
+    name: str
+    kind: str = "other"
+
+
+class ChannelPatch(Schema):
+    name: str | None = None
+    kind: str | None = None
+    is_active: bool | None = None
+
+
+class ChannelOut(Schema):
+    id: int
+    name: str
+    kind: str
+    is_active: bool
+
+
+class CustomerIn(Schema):
+    store_id: int | None = None
+    name: str
+    phone: str
+    id_card: str = ""
+    gender: str = "unknown"
+    birth_date: date | None = None
+    salutation: str = ""
+    source_channel_id: int | None = None
+    referrer_id: int | None = None
+    consultant_id: int | None = None
+    online_consultant_id: int | None = None
+    doctor_id: int | None = None
+    allergies: str = ""
+    notes: str = ""
+    tag_ids: list[int] = []
+    marketing_consent: bool = False
+
+
+class CustomerPatch(Schema):
+    name: str | None = None
+    phone: str | None = None
+    id_card: str | None = None
+    gender: str | None = None
+    birth_date: date | None = None
+    salutation: str | None = None
+    source_channel_id: int | None = None
+    referrer_id: int | None = None
+    consultant_id: int | None = None
+    online_consultant_id: int | None = None
+    doctor_id: int | None = None
+    allergies: str | None = None
+    notes: str | None = None
+    marketing_consent: bool | None = None
+
+
+class TeamIn(Schema):
+    consultant_id: int | None = None
+    doctor_id: int | None = None
+
+
+class CustomerOut(Schema):
+    id: int
+    member_no: str
+    name: str
+    salutation: str
+    gender: str
+    birth_date: date | None
+    phone: str
+    phone_verified: bool
+    id_card: str
+    store_id: int
+    store_name: str
+    source_channel_id: int | None
+    referrer_id: int | None
+    consultant_id: int | None
+    consultant_name: str
+    online_consultant_id: int | None
+    doctor_id: int | None
+    doctor_name: str
+    allergies: str
+    has_allergy: bool
+    notes: str
+    marketing_consent: bool
+    tags: list[TagOut]
+    created_at: datetime
+
+    @staticmethod
+    def resolve_phone(obj):
+        return mask_phone(obj.phone)
+
+    @staticmethod
+    def resolve_id_card(obj):
+        return mask_id_card(obj.id_card)
+
+    @staticmethod
+    def resolve_store_name(obj):
+        return obj.store.name
+
+    @staticmethod
+    def resolve_consultant_name(obj):
+        return obj.consultant.name if obj.consultant_id else ""
+
+    @staticmethod
+    def resolve_doctor_name(obj):
+        return obj.doctor.name if obj.doctor_id else ""
+
+    @staticmethod
+    def resolve_tags(obj):
+        return list(obj.tags.all())
+
+
+class CustomerPage(Schema):
+    count: int
+    items: list[CustomerOut]
+
+
+class PhoneLookupOut(Schema):
+    exists: bool
+    masked_phone: str
+    name_initial: str
+    store_name: str
+    consultant_name: str
+    customer_id: int | None
+
+
+class UnmaskIn(Schema):
+    field: Literal["phone", "id_card"] = "phone"
+
+
+class UnmaskOut(Schema):
+    field: str
+    value: str
+
+
+class VerificationOut(Schema):
+    sent_at: datetime
+    expires_at: datetime
+
+
+class VerificationConfirmIn(Schema):
+    code: str
+
+
+class ConsentIn(Schema):
+    kind: str
+    method: str = "paper"
+    note: str = ""
+
+
+class ConsentOut(Schema):
+    id: int
+    customer_id: int
+    kind: str
+    document_id: int
+    document_version: int
+    method: str
+    granted_at: datetime
+    withdrawn_at: datetime | None
+    note: str
+
+    @staticmethod
+    def resolve_document_version(obj):
+        return obj.document.version
+
+
+class ConsentDocumentIn(Schema):
+    kind: str
+    title: str
+    body: str
+
+
+class ConsentDocumentOut(Schema):
+    id: int
+    kind: str
+    version: int
+    title: str
+    body: str
+    is_current: bool
+    created_at: datetime
+
+
+class CustomerTagsIn(Schema):
+    tag_ids: list[int]

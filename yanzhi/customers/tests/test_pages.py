@@ -1,0 +1,134 @@
+"""The customer pages over HTTP: create form, profile, list filters, edit."""
+
+from django.utils import timezone
+
+from yanzhi.core.models import AuditLog
+from yanzhi.customers.models import Customer, CustomerSummary, Tag
+from yanzhi.customers.tests.factories import make_customer
+
+
+def test_create_form_saves_and_redirects(client_for, store_a_front_desk, store_a_doctor):
+    client = client_for(store_a_front_desk)
+    page = client.get("/customers/new/").content.decode()
+    assert 'hx-get="/customers/phone-check/"' in page and store_a_doctor.name in page
+    response = client.post(
+        "/customers/new/",
+        {"phone": "13812345678", "name": "王小美", "gender": "female", "doctor": store_a_doctor.pk},
+        HTTP_HX_REQUEST="true",
+    )
+    customer = Customer.objects.get()
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == f"/customers/{customer.pk}/"
+    assert customer.doctor == store_a_doctor and customer.salutation == "王女士"
+
+
+def test_invalid_create_is_422_with_chinese_errors(client_for, store_a_front_desk, store_a):
+    make_customer(store_a, phone="13812345678")
+    client = client_for(store_a_front_desk)
+    response = client.post(
+        "/customers/new/",
+        {"phone": "13812345678", "name": "王小美", "gender": "unknown", "id_card": "123"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "身份证号码应为18位" in html
+    assert Customer.objects.count() == 1
+    response = client.post(
+        "/customers/new/", {"phone": "13812345678", "name": "王小美", "gender": "unknown"}
+    )
+    assert response.status_code == 422 and "已是静安店" in response.content.decode()
+    assert Customer.objects.count() == 1
+
+
+def test_profile_shows_allergy_banner_team_tags_and_sections(
+    client_for, store_a, store_a_front_desk, store_a_consultant, store_a_doctor
+):
+    customer = make_customer(
+        store_a,
+        name="王小美",
+        consultant=store_a_consultant,
+        doctor=store_a_doctor,
+        allergies="利多卡因",
+    )
+    customer.tags.add(Tag.objects.create(org=store_a.org, name="VIP", color="#d63384"))
+    CustomerSummary.objects.filter(customer=customer).update(visit_count=3, deal_count=1)
+    html = client_for(store_a_front_desk).get(f"/customers/{customer.pk}/").content.decode()
+    assert 'id="allergy-banner"' in html and "利多卡因" in html
+    assert store_a_consultant.name in html and store_a_doctor.name in html
+    assert "background:#d63384" in html and "首次成交" in html
+    for section in ("appointments", "visits", "clinical"):
+        assert f'hx-get="/customers/{customer.pk}/{section}/"' in html
+    assert "发送验证码" in html
+    # front desk has no audit.view: no audit tab, and the fragment is 404
+    assert f"/customers/{customer.pk}/audit/" not in html
+    assert client_for(store_a_front_desk).get(f"/customers/{customer.pk}/audit/").status_code == 404
+
+
+def test_no_allergy_no_banner(client_for, store_a, store_a_front_desk):
+    customer = make_customer(store_a)
+    html = client_for(store_a_front_desk).get(f"/customers/{customer.pk}/").content.decode()
+    assert 'id="allergy-banner"' not in html
+
+
+def test_audit_tab_for_managers(client_for, create, store_a_manager, store_a_front_desk):
+    customer = create(name="王小美")
+    html = client_for(store_a_manager).get(f"/customers/{customer.pk}/").content.decode()
+    assert f'hx-get="/customers/{customer.pk}/audit/"' in html
+    fragment = client_for(store_a_manager).get(f"/customers/{customer.pk}/audit/").content.decode()
+    assert "customer.created" in fragment and store_a_front_desk.name in fragment
+    assert "13800001111" not in fragment
+
+
+def test_edit_page_updates_and_audits(client_for, create, store_a_front_desk):
+    customer = create(name="王小美", gender="female")
+    client = client_for(store_a_front_desk)
+    assert client.get(f"/customers/{customer.pk}/edit/").status_code == 200
+    response = client.post(
+        f"/customers/{customer.pk}/edit/",
+        {"phone": customer.phone, "name": "王美", "gender": "female", "allergies": "青霉素"},
+    )
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.name, customer.allergies) == ("王美", "青霉素")
+    entry = AuditLog.objects.get(action="customer.updated")
+    assert entry.after == {"name": "王美", "allergies": "青霉素"}
+
+
+def test_list_filters_and_local_search(client_for, store_a, store_a_front_desk):
+    allergic = make_customer(store_a, name="张伟", allergies="花粉")
+    make_customer(store_a, name="李丽", phone_verified_at=timezone.now())
+    client = client_for(store_a_front_desk)
+    html = client.get("/customers/", {"allergy": "1"}).content.decode()
+    assert "张伟" in html and "李丽" not in html
+    html = client.get("/customers/", {"verified": "1"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "李丽" in html and "张伟" not in html and "<html" not in html
+    html = client.get("/customers/", {"q": "zw"}).content.decode()
+    assert f"/customers/{allergic.pk}/" in html and "李丽" not in html
+
+
+def test_list_pages_by_twenty(client_for, store_a, store_a_front_desk):
+    for i in range(25):
+        make_customer(store_a, name=f"客户{i:02d}")
+    html = client_for(store_a_front_desk).get("/customers/").content.decode()
+    assert html.count('<a href="/customers/') == 20 and "下一页" in html
+    html = client_for(store_a_front_desk).get("/customers/", {"page": 2}).content.decode()
+    assert html.count('<a href="/customers/') == 5
+
+
+def test_referrer_options(client_for, store_a, store_b, store_a_front_desk):
+    make_customer(store_a, name="李丽", phone="13800000001")
+    outsider = make_customer(store_b, name="赵敏", phone="13800000002")
+    client = client_for(store_a_front_desk)
+    html = client.get("/customers/referrer-options/", {"rq": "ll"}).content.decode()
+    assert "李丽" in html
+    html = client.get("/customers/referrer-options/", {"rq": outsider.phone}).content.decode()
+    assert f'value="{outsider.pk}"' in html and "赵*" in html and "赵敏" not in html
+
+
+def test_store_settings_choose_the_list_columns(client_for, store_a, store_a_front_desk):
+    make_customer(store_a, name="王小美", member_no="10000077")
+    store_a.search_fields = ["member_no"]
+    store_a.save()
+    html = client_for(store_a_front_desk).get("/customers/").content.decode()
+    assert "<th>会员号</th>" in html and "<th>手机号</th>" not in html
