@@ -252,6 +252,34 @@ class DayView:
     slots: list[time]
     unassigned: list
 
+    def rows(self) -> list[tuple[time, list[tuple[Column, bool, list]]]]:
+        """The grid: per slot, per column, (column, working?, appointments starting in it)."""
+        starts = {}
+        for column in self.columns:
+            for appointment in column.appointments:
+                local = to_store_time(self.store, appointment.starts_at).time()
+                starts.setdefault((column.key, _slot_of(local, self.slots)), []).append(
+                    appointment
+                )
+        grid = []
+        for i, slot in enumerate(self.slots):
+            slot_end = self.slots[i + 1] if i + 1 < len(self.slots) else self.store.closes_at
+            cells = [
+                (column, covers(column.working, slot, slot_end), starts.get((column.key, slot), []))
+                for column in self.columns
+            ]
+            grid.append((slot, cells))
+        return grid
+
+
+def _slot_of(moment: time, slots: list[time]) -> time | None:
+    """The last slot starting at or before `moment` (None before opening)."""
+    found = None
+    for slot in slots:
+        if slot <= moment:
+            found = slot
+    return found
+
 
 SLOT_MINUTES = 30
 
