@@ -258,9 +258,7 @@ class DayView:
         for column in self.columns:
             for appointment in column.appointments:
                 local = to_store_time(self.store, appointment.starts_at).time()
-                starts.setdefault((column.key, _slot_of(local, self.slots)), []).append(
-                    appointment
-                )
+                starts.setdefault((column.key, _slot_of(local, self.slots)), []).append(appointment)
         grid = []
         for i, slot in enumerate(self.slots):
             slot_end = self.slots[i + 1] if i + 1 < len(self.slots) else self.store.closes_at
@@ -324,7 +322,7 @@ def _columns(store: Store, by: str, department_id: int | None):
     return list(staff)
 
 
-def _column_key(appointment: Appointment, by: str):
+def column_key(appointment: Appointment, by: str):
     return {"doctor": appointment.doctor_id, "consultant": appointment.consultant_id}.get(
         by, appointment.room_id
     )
@@ -355,7 +353,7 @@ def day_view(
     start, end = store_day_bounds(store, day)
     unassigned = []
     for appointment in _view_appointments(scope, store, start, end):
-        column = columns.get(_column_key(appointment, by))
+        column = columns.get(column_key(appointment, by))
         (column.appointments if column else unassigned).append(appointment)
     return DayView(
         store=store,
@@ -398,7 +396,7 @@ def week_view(
     booked = defaultdict(list)
     for appointment in _view_appointments(scope, store, start, end):
         local_day = to_store_time(store, appointment.starts_at).date()
-        booked[(_column_key(appointment, by), local_day)].append(appointment)
+        booked[(column_key(appointment, by), local_day)].append(appointment)
     rows = []
     for o in objs:
         cells = []

@@ -574,4 +574,3 @@ def room_toggle(request, pk):
             raise PermissionDenied(str(error.message)) from error
         messages.error(request, error.message)
     return redirect(f"{reverse('scheduling:rooms')}?store={room.store_id}")
-

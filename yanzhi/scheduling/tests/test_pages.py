@@ -7,15 +7,20 @@ from django.test.utils import CaptureQueriesContext
 
 from yanzhi.customers.tests.factories import make_customer
 from yanzhi.scheduling import services
-from yanzhi.scheduling.models import Appointment, RosterEntry, Room, ShiftType
+from yanzhi.scheduling.models import Appointment, Room, RosterEntry, ShiftType
 from yanzhi.scheduling.tests.conftest import DAY, at, roster
 
 
 @pytest.fixture
 def appointment(store_a, customer, doctor_on_duty, store_a_front_desk):
     return services.book_appointment(
-        store_a, customer=customer, starts_at=at(10), ends_at=at(11), purpose="consultation",
-        doctor=doctor_on_duty, by=store_a_front_desk,
+        store_a,
+        customer=customer,
+        starts_at=at(10),
+        ends_at=at(11),
+        purpose="consultation",
+        doctor=doctor_on_duty,
+        by=store_a_front_desk,
     )
 
 
@@ -44,9 +49,12 @@ def _day_view_queries(client, n_extra, store, doctor, by):
     for i in range(n_extra):
         c = make_customer(store, name=f"客户{i}")
         services.book_appointment(
-            store, customer=c, starts_at=at(11, 0) if i == 0 else at(11 + i // 2, 30 * (i % 2)),
+            store,
+            customer=c,
+            starts_at=at(11, 0) if i == 0 else at(11 + i // 2, 30 * (i % 2)),
             ends_at=at(11, 30) if i == 0 else at(11 + i // 2, 30 * (i % 2) + 29),
-            purpose="consultation", by=by,
+            purpose="consultation",
+            by=by,
         )
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(f"/appointments/?day={DAY.isoformat()}")
@@ -57,8 +65,8 @@ def _day_view_queries(client, n_extra, store, doctor, by):
 def test_day_view_query_count_is_constant(
     client_for, store_a, store_a_front_desk, appointment, doctor_on_duty
 ):
-    from yanzhi.scheduling.queries import day_view
     from yanzhi.org.policy import scope_for
+    from yanzhi.scheduling.queries import day_view
 
     client = client_for(store_a_front_desk)
     client.get("/appointments/")  # warm the session
@@ -90,8 +98,15 @@ def test_booking_form_books_and_redirects(
     assert page.status_code == 200 and 'value="10:00"' in page.content.decode()
     response = client.post(
         "/appointments/new/",
-        {"store": store_a.pk, "customer": customer.pk, "day": DAY.isoformat(), "start": "10:00",
-         "end": "11:00", "doctor": doctor_on_duty.pk, "purpose": "consultation"},
+        {
+            "store": store_a.pk,
+            "customer": customer.pk,
+            "day": DAY.isoformat(),
+            "start": "10:00",
+            "end": "11:00",
+            "doctor": doctor_on_duty.pk,
+            "purpose": "consultation",
+        },
     )
     appointment = Appointment.objects.get()
     assert response.status_code == 302 and response.url == f"/appointments/{appointment.pk}/"
@@ -102,8 +117,15 @@ def test_booking_form_shows_the_refusal_in_chinese_with_422(
 ):
     response = client_for(store_a_front_desk).post(
         "/appointments/new/",
-        {"store": store_a.pk, "customer": customer.pk, "day": DAY.isoformat(), "start": "19:00",
-         "end": "20:00", "doctor": doctor_on_duty.pk, "purpose": "consultation"},
+        {
+            "store": store_a.pk,
+            "customer": customer.pk,
+            "day": DAY.isoformat(),
+            "start": "19:00",
+            "end": "20:00",
+            "doctor": doctor_on_duty.pk,
+            "purpose": "consultation",
+        },
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 422
@@ -121,7 +143,9 @@ def test_booking_search_finds_by_phone_tail_masked(client_for, store_a_front_des
 
 
 def test_booking_search_is_scoped(client_for, store_b_front_desk, customer):
-    response = client_for(store_b_front_desk).get(f"/appointments/customer-search/?q={customer.name}")
+    response = client_for(store_b_front_desk).get(
+        f"/appointments/customer-search/?q={customer.name}"
+    )
     assert customer.name not in response.content.decode()
 
 
@@ -158,8 +182,8 @@ def test_reschedule_page(client_for, store_a_front_desk, appointment, doctor_on_
 
 
 @pytest.mark.parametrize(
-    "persona", ["store_b_front_desk", "store_b_consultant", "other_chain_admin",
-                "store_a_consultant_2"],
+    "persona",
+    ["store_b_front_desk", "store_b_consultant", "other_chain_admin", "store_a_consultant_2"],
 )
 def test_outside_the_scope_is_404(request, client_for, persona, appointment, customer):
     client = client_for(request.getfixturevalue(persona))
@@ -169,7 +193,9 @@ def test_outside_the_scope_is_404(request, client_for, persona, appointment, cus
         f"/customers/{customer.pk}/appointments/",
     ):
         assert client.get(url).status_code == 404, url
-    assert client.post(f"/appointments/{appointment.pk}/cancel/", {"reason": "x"}).status_code == 404
+    assert (
+        client.post(f"/appointments/{appointment.pk}/cancel/", {"reason": "x"}).status_code == 404
+    )
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.BOOKED
 
@@ -178,10 +204,19 @@ def test_customer_appointments_fragment_newest_first(
     client_for, store_a_front_desk, appointment, customer, doctor_on_duty
 ):
     later = services.book_appointment(
-        store_a_front_desk.stores.get(), customer=customer, starts_at=at(15), ends_at=at(16),
-        purpose="treatment", doctor=doctor_on_duty, by=store_a_front_desk,
+        store_a_front_desk.stores.get(),
+        customer=customer,
+        starts_at=at(15),
+        ends_at=at(16),
+        purpose="treatment",
+        doctor=doctor_on_duty,
+        by=store_a_front_desk,
     )
-    html = client_for(store_a_front_desk).get(f"/customers/{customer.pk}/appointments/").content.decode()
+    html = (
+        client_for(store_a_front_desk)
+        .get(f"/customers/{customer.pk}/appointments/")
+        .content.decode()
+    )
     assert "<html" not in html
     assert html.index(f"/appointments/{later.pk}/") < html.index(f"/appointments/{appointment.pk}/")
 
@@ -191,7 +226,7 @@ def test_roster_grid_for_manager_has_htmx_controls_and_front_desk_is_read_only(
     client_for, store_a, store_a_manager, store_a_front_desk, doctor_on_duty, morning
 ):
     manager_html = client_for(store_a_manager).get(f"/roster/?day={DAY}").content.decode()
-    assert "hx-post=\"/roster/assign/\"" in manager_html and doctor_on_duty.name in manager_html
+    assert 'hx-post="/roster/assign/"' in manager_html and doctor_on_duty.name in manager_html
     desk = client_for(store_a_front_desk).get(f"/roster/?day={DAY}")
     assert desk.status_code == 200
     assert "/roster/assign/" not in desk.content.decode()
@@ -203,14 +238,22 @@ def test_roster_filters_by_role(client_for, store_a_manager, store_a_doctor, sto
     assert store_a_nurse.name in html and store_a_doctor.name not in html
 
 
-def test_roster_assign_and_remove_by_htmx(client_for, store_a, store_a_manager, store_a_nurse, morning, full_day):
+def test_roster_assign_and_remove_by_htmx(
+    client_for, store_a, store_a_manager, store_a_nurse, morning, full_day
+):
     client = client_for(store_a_manager)
-    data = {"store": store_a.pk, "staff": store_a_nurse.pk, "day": DAY.isoformat(),
-            "shift_type": morning.pk}
+    data = {
+        "store": store_a.pk,
+        "staff": store_a_nurse.pk,
+        "day": DAY.isoformat(),
+        "shift_type": morning.pk,
+    }
     response = client.post("/roster/assign/", data, HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and "早班" in response.content.decode()
     assert response.content.decode().lstrip().startswith("<td")
-    clash = client.post("/roster/assign/", {**data, "shift_type": full_day.pk}, HTTP_HX_REQUEST="true")
+    clash = client.post(
+        "/roster/assign/", {**data, "shift_type": full_day.pk}, HTTP_HX_REQUEST="true"
+    )
     assert clash.status_code == 422 and "时间重叠" in clash.content.decode()
     entry = RosterEntry.objects.get()
     removed = client.post(f"/roster/entries/{entry.pk}/remove/", HTTP_HX_REQUEST="true")
@@ -222,8 +265,12 @@ def test_roster_assign_forbidden_for_front_desk(
 ):
     response = client_for(store_a_front_desk).post(
         "/roster/assign/",
-        {"store": store_a.pk, "staff": store_a_nurse.pk, "day": DAY.isoformat(),
-         "shift_type": morning.pk},
+        {
+            "store": store_a.pk,
+            "staff": store_a_nurse.pk,
+            "day": DAY.isoformat(),
+            "shift_type": morning.pk,
+        },
     )
     assert response.status_code == 403 and not RosterEntry.objects.exists()
 
@@ -239,12 +286,27 @@ def test_roster_bulk_week(client_for, store_a, store_a_manager, store_a_nurse, m
 
 def test_shift_type_and_room_pages(client_for, store_a, store_a_manager, store_a_front_desk):
     client = client_for(store_a_manager)
-    bad = client.post("/roster/shift-types/", {"store": store_a.pk, "name": "晚班",
-                                               "starts_at": "21:00", "ends_at": "18:00",
-                                               "color": "#123456"})
+    bad = client.post(
+        "/roster/shift-types/",
+        {
+            "store": store_a.pk,
+            "name": "晚班",
+            "starts_at": "21:00",
+            "ends_at": "18:00",
+            "color": "#123456",
+        },
+    )
     assert bad.status_code == 422 and "结束时间必须晚于开始时间" in bad.content.decode()
-    client.post("/roster/shift-types/", {"store": store_a.pk, "name": "晚班", "starts_at": "13:00",
-                                         "ends_at": "21:00", "color": "#123456"})
+    client.post(
+        "/roster/shift-types/",
+        {
+            "store": store_a.pk,
+            "name": "晚班",
+            "starts_at": "13:00",
+            "ends_at": "21:00",
+            "color": "#123456",
+        },
+    )
     assert ShiftType.objects.filter(name="晚班", store=store_a).exists()
     client.post("/roster/rooms/", {"store": store_a.pk, "name": "热玛吉", "kind": "device"})
     room = Room.objects.get(name="热玛吉")
@@ -257,7 +319,9 @@ def test_shift_type_and_room_pages(client_for, store_a, store_a_manager, store_a
     assert room.is_active is False
 
 
-def test_rest_only_day_shows_in_day_view(client_for, store_a, store_a_front_desk, store_a_doctor, lunch_rest):
+def test_rest_only_day_shows_in_day_view(
+    client_for, store_a, store_a_front_desk, store_a_doctor, lunch_rest
+):
     roster(store_a, store_a_doctor, lunch_rest)
     html = client_for(store_a_front_desk).get(f"/appointments/?day={DAY}").content.decode()
     assert "09:00-12:00 13:30-21:00" in html
