@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
 from yanzhi.core.errors import BusinessError
 from yanzhi.core.timeutil import store_today, store_zone
@@ -113,7 +113,9 @@ def create_appointment(request, data: AppointmentIn):
         note=data.note,
         by=request.auth,
     )
-    return 201, AppointmentOut.from_model(queries.get_appointment(request.scope, appointment.pk))
+    return Status(
+        201, AppointmentOut.from_model(queries.get_appointment(request.scope, appointment.pk))
+    )
 
 
 @router.get("/appointments/day-view", response=DayViewOut)
@@ -214,7 +216,7 @@ def create_shift_type(request, data: ShiftTypeIn):
         color=data.color,
         by=request.auth,
     )
-    return 201, ShiftTypeOut.from_model(shift_type)
+    return Status(201, ShiftTypeOut.from_model(shift_type))
 
 
 @router.get("/roster", response=list[RosterEntryOut])
@@ -251,13 +253,13 @@ def create_roster_entries(request, data: RosterIn):
         store, staff_ids=data.staff_ids, days=data.days, shift_type=shift_type, by=request.auth
     )
     created = queries.roster_entries_for(request.scope).filter(pk__in=[e.pk for e in entries])
-    return 201, [RosterEntryOut.from_model(e) for e in created]
+    return Status(201, [RosterEntryOut.from_model(e) for e in created])
 
 
 @router.delete("/roster/{entry_id}", response={204: None})
 def delete_roster_entry(request, entry_id: int):
     services.remove_roster_entry(queries.get_roster_entry(request.scope, entry_id), by=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 # --- rooms -------------------------------------------------------------------------------------
@@ -280,7 +282,7 @@ def create_room(request, data: RoomIn):
     room = services.create_room(
         store, name=data.name, kind=data.kind, department=department, by=request.auth
     )
-    return 201, room
+    return Status(201, room)
 
 
 # --- availability ------------------------------------------------------------------------------

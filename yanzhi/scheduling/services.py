@@ -502,8 +502,9 @@ def book_appointment(
 
 
 def _locked(appointment: Appointment) -> Appointment:
+    # of=("self",): lock the appointment row only, not the joined store and customer rows.
     return (
-        Appointment.objects.select_for_update()
+        Appointment.objects.select_for_update(of=("self",))
         .select_related("store", "customer")
         .get(pk=appointment.pk)
     )

@@ -116,3 +116,49 @@ def test_interval_subtraction_handles_rests_at_the_edges():
     assert queries.subtract([(t(9), t(18))], [(t(8), t(10)), (t(17), t(19))]) == [(t(10), t(17))]
     assert queries.subtract([(t(9), t(12))], [(t(9), t(12))]) == []
     assert queries.subtract([(t(9), t(12))], [(t(12), t(13))]) == [(t(9), t(12))]
+
+
+# --- the rule against a minute-by-minute model ----------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+class _Entry:
+    def __init__(self, start, end, is_rest):
+        self.starts_at, self.ends_at, self.is_rest = start, end, is_rest
+
+
+class _Store:
+    opens_at, closes_at = time(9), time(21)
+
+
+def _minute(m):
+    return time(m // 60, m % 60)
+
+
+_entries = st.lists(
+    st.tuples(st.integers(6 * 60, 22 * 60), st.integers(10, 8 * 60), st.booleans()).map(
+        lambda x: _Entry(_minute(x[0]), _minute(min(x[0] + x[1], 23 * 60 + 59)), x[2])
+    ),
+    max_size=5,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_entries)
+def test_working_time_matches_minute_model(entries):
+    store = _Store()
+    working = queries.working_time(entries, store)
+    work = [e for e in entries if not e.is_rest]
+    rest = [e for e in entries if e.is_rest]
+    for m in range(6 * 60, 24 * 60 - 1):
+        t = _minute(m)
+        if not entries:
+            expected = False
+        elif work:
+            expected = any(e.starts_at <= t < e.ends_at for e in work)
+        else:
+            expected = store.opens_at <= t < store.closes_at
+        expected = expected and not any(e.starts_at <= t < e.ends_at for e in rest)
+        actual = any(s <= t < e for s, e in working)
+        assert actual == expected, (t, working)
