@@ -67,6 +67,22 @@ def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Staff fixtures hash passwords; the production hasher's cost only slows the suite."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _chinese():
+    """Chinese is the default language. A request with Accept-Language: en leaves English
+    active in its thread (LocaleMiddleware does not reset it), so every test starts in Chinese."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        yield
+
+
 # --- the chain and its people --------------------------------------------------------------------
 @pytest.fixture
 def chain(db):

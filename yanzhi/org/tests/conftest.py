@@ -17,13 +17,3 @@ def store_b_nurse(chain, store_b):
 def two_store_nurse(chain, store_a, store_b):
     return make_staff(chain, "nurse", [store_a, store_b], name="两店护士", username="ab_nurse")
 
-
-@pytest.fixture(autouse=True)
-def _reset_language():
-    """A request in English leaves English active in this thread (LocaleMiddleware does not
-    reset it); put the default back so later tests that call gettext directly see Chinese."""
-    from django.conf import settings
-    from django.utils import translation
-
-    yield
-    translation.activate(settings.LANGUAGE_CODE)

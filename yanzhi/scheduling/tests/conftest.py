@@ -5,27 +5,12 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import translation
 
 from yanzhi.scheduling.models import RosterEntry, ShiftType
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=SHANGHAI)
 DAY = date(2026, 3, 3)  # tomorrow, a Tuesday
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Staff fixtures hash passwords; the production hasher's cost only slows these tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _chinese():
-    """Messages are asserted in Chinese; a request with Accept-Language: en in an earlier test
-    leaves English active in the thread (LocaleMiddleware does not reset it)."""
-    with translation.override("zh-hans"):
-        yield
 
 
 @pytest.fixture(autouse=True)

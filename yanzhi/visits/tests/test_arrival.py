@@ -36,7 +36,7 @@ def test_arrival_from_appointment_marks_it_arrived(
     [
         ("cancelled", "appointment_cancelled"),
         ("no_show", "appointment_no_show"),
-        ("arrived", "appointment_already_arrived"),
+        ("arrived", "appointment_arrived"),
     ],
 )
 def test_arrival_for_a_closed_appointment_is_refused_and_changes_nothing(
