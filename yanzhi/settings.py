@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "yanzhi.scheduling",
     "yanzhi.visits",
     "yanzhi.clinical",
+    "yanzhi.demo",
 ]
 
 MIDDLEWARE = [
