@@ -21,6 +21,7 @@ from yanzhi.org import services as org_services
 from yanzhi.org.models import Department, Organization, StaffGroup, Store
 from yanzhi.scheduling import services as scheduling
 from yanzhi.scheduling.models import Appointment, Room
+from yanzhi.scheduling.queries import is_available
 from yanzhi.visits import services as visits
 
 DEMO_PASSWORD = "Yanzhi-demo-2026"
@@ -338,16 +339,9 @@ class DemoBuilder:
             customer.store_code if store.code == customer.store_code else store.code
         ]
         front = self.rng.choice(team["front_desk"])
-        consultant = (
-            customer.consultant
-            if customer.consultant in team["consultant"]
-            else self.rng.choice(team["consultant"])
-        )
-        doctor = (
-            customer.doctor
-            if customer.doctor in team["doctor"]
-            else self.rng.choice(team["doctor"])
-        )
+        slot = (arrive_at - timedelta(minutes=5), arrive_at + timedelta(minutes=25))
+        consultant = self._on_shift(store, team["consultant"], customer.consultant, slot)
+        doctor = self._on_shift(store, team["doctor"], customer.doctor, slot)
         purpose = self.rng.choice(["consultation", "treatment", "treatment", "checkup"])
         appointment = (
             Appointment.objects.create(
@@ -356,7 +350,7 @@ class DemoBuilder:
                 customer=customer,
                 purpose=purpose,
                 starts_at=arrive_at - timedelta(minutes=5),
-                ends_at=arrive_at + timedelta(minutes=55),
+                ends_at=arrive_at + timedelta(minutes=25),
                 doctor=doctor,
                 consultant=consultant,
                 items=self.rng.choice(ITEMS),
@@ -436,6 +430,14 @@ class DemoBuilder:
             visits.leave(visit, by=front, at=arrive_at + self.rng.randint(90, 150) * minute)
         return visit
 
+    def _on_shift(self, store, candidates, preferred, slot):
+        """The customer's own consultant/doctor if rostered then, else a colleague who is."""
+        ordered = ([preferred] if preferred in candidates else []) + candidates
+        for person in ordered:
+            if is_available(person, store, *slot):
+                return person
+        return ordered[0]
+
     def build_history(self, today):
         events = []
         for customer in self.customers:
@@ -464,7 +466,7 @@ class DemoBuilder:
             slot = store_datetime(store, today, store.opens_at) + timedelta(minutes=30)
             closing = store_datetime(store, today, store.closes_at) - timedelta(hours=1)
             for customer in pool[:14]:
-                slot += timedelta(minutes=self.rng.choice((20, 30, 40)))
+                slot += timedelta(minutes=self.rng.choice((30, 40, 50)))
                 if slot >= closing:
                     break
                 if slot < now - timedelta(minutes=10):
