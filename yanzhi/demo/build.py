@@ -8,6 +8,7 @@ import random
 from datetime import datetime, time, timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from yanzhi.clinical import services as clinical
@@ -366,8 +367,15 @@ class DemoBuilder:
             return visit  # still waiting in the queue
         visits.triage(visit, consultant=consultant, doctor=doctor, by=front)
         minute = timedelta(minutes=1)
-        visits.record_stage(visit, stage="escorted", by=front, at=arrive_at + 4 * minute)
-        visits.record_stage(visit, stage="diagnosed", by=doctor, at=arrive_at + 25 * minute)
+        now = timezone.now()
+
+        def stage(name, who, at):
+            # Today's visits only get the stages that already happened.
+            if at <= now:
+                visits.record_stage(visit, stage=name, by=who, at=at)
+
+        stage("escorted", front, arrive_at + 4 * minute)
+        stage("diagnosed", doctor, arrive_at + 25 * minute)
         stamp = arrive_at + 15 * minute
         demand = self.rng.choice(DEMANDS)
         consultation = clinical.start_consultation(
@@ -423,11 +431,12 @@ class DemoBuilder:
                         body_area="面部",
                         file=_demo_image(f"{kind} {customer.member_no}", color),
                     )
-        if leave_too:
+        left_at = arrive_at + self.rng.randint(90, 150) * minute
+        if leave_too and left_at <= now:
             if self.rng.random() < 0.6:
-                visits.record_stage(visit, stage="treated", by=doctor, at=arrive_at + 45 * minute)
-                visits.record_stage(visit, stage="post_care", by=front, at=arrive_at + 80 * minute)
-            visits.leave(visit, by=front, at=arrive_at + self.rng.randint(90, 150) * minute)
+                stage("treated", doctor, arrive_at + 45 * minute)
+                stage("post_care", front, arrive_at + 80 * minute)
+            visits.leave(visit, by=front, at=left_at)
         return visit
 
     def _on_shift(self, store, candidates, preferred, slot):
