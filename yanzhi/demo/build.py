@@ -8,15 +8,16 @@ import random
 from datetime import datetime, time, timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from yanzhi.clinical import services as clinical
-from yanzhi.clinical.models import Consultation, Diagnosis, MedicalRecord
+from yanzhi.clinical.models import Consultation, Diagnosis, MedicalRecord, Photo
 from yanzhi.core.errors import BusinessError
 from yanzhi.core.timeutil import store_datetime, store_now, store_today
 from yanzhi.customers import services as customers
-from yanzhi.customers.models import ConsentDocument, SourceChannel
+from yanzhi.customers.models import ConsentDocument, Customer, CustomerSummary, SourceChannel
 from yanzhi.demo.people import PersonMaker
 from yanzhi.org import services as org_services
 from yanzhi.org.models import Department, Organization, StaffGroup, Store
@@ -24,6 +25,7 @@ from yanzhi.scheduling import services as scheduling
 from yanzhi.scheduling.models import Appointment, Room
 from yanzhi.scheduling.queries import is_available
 from yanzhi.visits import services as visits
+from yanzhi.visits.models import Visit
 
 DEMO_PASSWORD = "Yanzhi-demo-2026"
 
@@ -366,6 +368,7 @@ class DemoBuilder:
         if not leave_too and self.rng.random() < 0.4:
             return visit  # still waiting in the queue
         visits.triage(visit, consultant=consultant, doctor=doctor, by=front)
+        Visit.objects.filter(pk=visit.pk).update(triaged_at=arrive_at + timedelta(minutes=2))
         minute = timedelta(minutes=1)
         now = timezone.now()
 
@@ -431,6 +434,7 @@ class DemoBuilder:
                         body_area="面部",
                         file=_demo_image(f"{kind} {customer.member_no}", color),
                     )
+                Photo.objects.filter(visit=visit).update(created_at=stamp + 30 * minute)
         left_at = arrive_at + self.rng.randint(90, 150) * minute
         if leave_too and left_at <= now:
             if self.rng.random() < 0.6:
@@ -531,6 +535,11 @@ def build_demo(*, customers: int = 300, seed: int = 2026, log=print) -> str:
     builder.build_customers(customers, today)
     log(f"{len(builder.customers)} customers")
     past = builder.build_history(today)
+    # Customers registered before their first visit (the services stamp them "now").
+    first_visit = CustomerSummary.objects.filter(customer=OuterRef("pk")).values("first_visit_at")
+    Customer.objects.filter(org=builder.org, summary__first_visit_at__isnull=False).update(
+        created_at=Subquery(first_visit) - timedelta(days=3)
+    )
     log(f"{past} past visits with consultations, diagnoses and medical records")
     todays = builder.build_today(today)
     future = builder.build_future(today)
