@@ -96,14 +96,16 @@ def http_error(request, exc: HttpError):
 
 
 def _add_routers():
+    from yanzhi.catalog.api import router as catalog
     from yanzhi.clinical.api import router as clinical
     from yanzhi.core.api import router as core
     from yanzhi.customers.api import router as customers
+    from yanzhi.inventory.api import router as inventory
     from yanzhi.org.api import router as org
     from yanzhi.scheduling.api import router as scheduling
     from yanzhi.visits.api import router as visits
 
-    for router in (org, customers, scheduling, visits, clinical, core):
+    for router in (org, customers, catalog, inventory, scheduling, visits, clinical, core):
         api.add_router("/", router)
 
 

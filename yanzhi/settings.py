@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "yanzhi.core",
     "yanzhi.org",
     "yanzhi.customers",
+    "yanzhi.catalog",
+    "yanzhi.inventory",
     "yanzhi.scheduling",
     "yanzhi.visits",
     "yanzhi.clinical",

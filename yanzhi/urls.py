@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("yanzhi.org.urls")),
     path("", include("yanzhi.core.urls")),
     path("", include("yanzhi.customers.urls")),
+    path("", include("yanzhi.catalog.urls")),
+    path("", include("yanzhi.inventory.urls")),
     path("", include("yanzhi.scheduling.urls")),
     path("", include("yanzhi.clinical.urls")),
     path("", include("yanzhi.visits.urls")),

@@ -1,0 +1,1 @@
+"""Warehouses and pharmacies, stock levels and the stock ledger."""
