@@ -113,10 +113,3 @@ def new_customer(clinic, chain, store_a_front_desk):
     return create_customer(
         chain, store=clinic, by=store_a_front_desk, name="林晓雨", phone="13812345678"
     )
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """Chromium's own UI language decides how date and time inputs are written (2030/03/12,
-    10:00 rather than 03/12/2030, 10:00 AM): a Chinese clinic's browser runs in Chinese."""
-    return {**browser_type_launch_args, "args": [*browser_type_launch_args["args"], "--lang=zh-CN"]}

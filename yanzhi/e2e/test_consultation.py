@@ -43,6 +43,7 @@ def test_consultant_drafts_then_completes_a_consultation(
     consultation = Consultation.objects.get(customer=new_customer)
     assert consultation.status == "draft"
     expect(page.locator(".badge", has_text="草稿")).to_be_visible()
+    expect(page.locator(".alert-success")).to_contain_text("草稿已暂存")
     shot(page, "15_consultant_draft_saved")
 
     # when she comes back to the visit later, the draft is listed and she completes it
@@ -70,6 +71,9 @@ def test_consultant_drafts_then_completes_a_consultation(
     page.goto(url(f"/customers/{new_customer.pk}/"))
     page.get_by_role("tab", name="咨询与病历").click()
     expect(page.locator("#clinical-consultations")).to_contain_text("当天治疗")
+    page.wait_for_function(
+        "getComputedStyle(document.querySelector('#tab-clinical')).opacity === '1'"
+    )
     expect(page.locator("#phone-value")).to_have_text("138****5678")
     shot(page, "17_consultant_customer_profile")
     page.get_by_role("button", name="显示").first.click()
