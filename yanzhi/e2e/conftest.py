@@ -38,6 +38,7 @@ def shot():
 
     def take(page, name: str) -> Path:
         path = SCREENSHOTS / (name if name.endswith(".png") else f"{name}.png")
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky navbar stays on top of the image
         page.screenshot(path=str(path), full_page=True)
         return path
 
