@@ -134,7 +134,10 @@ def consultation_new(request):
         except BusinessError as error:
             _add_errors(form, error)
         else:
-            messages.success(request, _("咨询记录已保存"))
+            if request.POST.get("action") == "finalize":
+                messages.success(request, _("咨询记录已完成"))
+            else:
+                messages.success(request, _("草稿已暂存"))
             return redirect("clinical:consultation-detail", pk=consultation.pk)
     return render(
         request,

@@ -321,7 +321,26 @@ def triage(
     visit.triaged_at = timezone.now()
     visit.save(update_fields=["consultant", "doctor", "triaged_at", "updated_at"])
     _record_change(by, "visit.triaged", visit, before)
+    _start_team(visit.customer, consultant=consultant, doctor=doctor, by=by)
     return visit
+
+
+def _start_team(customer: Customer, *, consultant, doctor, by: Staff) -> None:
+    """The "1+1" team starts at the first triage: a customer without a responsible consultant
+    (or doctor), typically a first visit, gets the one triaged, so that the consultant may open
+    the customer and write the consultation. An existing team is never changed here."""
+    home_store_id = customer.store_id
+    team = {"consultant": customer.consultant, "doctor": customer.doctor}
+    changed = False
+    for field, person in (("consultant", consultant), ("doctor", doctor)):
+        if (
+            person is not None
+            and team[field] is None
+            and person.stores.filter(pk=home_store_id).exists()
+        ):
+            team[field], changed = person, True
+    if changed:
+        customer_services.assign_team(customer, by=by, **team)
 
 
 def _check_stage_order(visit: Visit, field: str, at) -> None:

@@ -253,7 +253,10 @@ def visit_staff_picker(request, pk):
         q=request.GET.get("q", "").strip(),
         include_off_shift=request.GET.get("all") == "1",
     )
-    context = {"people": people, "role": role, "visit": visit}
+    people = list(people)
+    # A keyword narrows the list and picks its first match, so typing "赵" is enough.
+    picked = people[0].pk if request.GET.get("q", "").strip() and people else None
+    context = {"people": people, "role": role, "visit": visit, "picked": picked}
     return render(request, "visits/visit_detail.html#picker", context)
 
 

@@ -139,7 +139,7 @@ def test_new_page_without_consent_links_to_consent(client_for, customer, store_a
     client = client_for(store_a_doctor)
     page = client.get(f"/medical-records/new/?customer={customer.pk}")
     assert page.status_code == 200
-    assert f'href="/customers/{customer.pk}/#consent"' in page.text
+    assert f'href="/customers/{customer.pk}/#consents"' in page.text
     assert "medical-record-form" not in page.text
     response = client.post("/medical-records/new/", {"customer": customer.pk, **SECTIONS})
     assert response.status_code == 422

@@ -181,6 +181,8 @@ def test_triage_picker_filters_by_keyword(
         .content.decode()
     )
     assert "A咨询师刘芳" in html and "A咨询师张敏" not in html
+    # the first match is picked, so the front desk need not open the list
+    assert f'<option value="{store_a_consultant_2.pk}" selected>' in html
 
 
 def test_visit_list_by_day(client_for, store_a, customer, store_a_front_desk, clock):

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from yanzhi.core.errors import BusinessError
+from yanzhi.customers.tests.factories import make_customer
 from yanzhi.org.models import Staff
 from yanzhi.org.tests.factories import make_staff
 from yanzhi.visits.models import Visit
@@ -37,6 +38,33 @@ def test_triage_keeps_the_person_not_given(
     triage(visit, doctor=store_a_doctor, by=store_a_front_desk)
     visit.refresh_from_db()
     assert visit.consultant == store_a_consultant and visit.doctor == store_a_doctor
+
+
+def test_first_triage_gives_a_customer_without_a_team_the_triaged_people(
+    store_a, store_a_front_desk, store_a_consultant_2, store_a_doctor, client_for
+):
+    # given a new customer without a responsible consultant or doctor, arrived and waiting
+    newcomer = make_customer(store_a, name="林新客")
+    walk_in = register_arrival(store_a, customer=newcomer, by=store_a_front_desk)
+    # when the front desk triages the visit
+    triage(walk_in, consultant=store_a_consultant_2, doctor=store_a_doctor, by=store_a_front_desk)
+    # then the triaged consultant and doctor become the customer's "1+1" team, and the
+    # consultant may open the customer (to write the consultation)
+    newcomer.refresh_from_db()
+    assert (newcomer.consultant, newcomer.doctor) == (store_a_consultant_2, store_a_doctor)
+    response = client_for(store_a_consultant_2).get(f"/customers/{newcomer.pk}/")
+    assert response.status_code == 200
+
+
+def test_triage_never_changes_an_existing_team(
+    visit, customer, store_a_front_desk, store_a_consultant, store_a_consultant_2, store_a_doctor
+):
+    # given a customer whose responsible consultant is 张敏
+    # when the visit is triaged to another consultant
+    triage(visit, consultant=store_a_consultant_2, by=store_a_front_desk)
+    # then the customer's team stays as it was
+    customer.refresh_from_db()
+    assert (customer.consultant, customer.doctor) == (store_a_consultant, store_a_doctor)
 
 
 @pytest.mark.parametrize(
