@@ -97,6 +97,11 @@ class Item(TimeStampedModel):
         ordering = ["org_id", "kind", "code"]
         constraints = [
             models.UniqueConstraint(fields=["org", "code"], name="item_code_unique_in_org"),
+            models.UniqueConstraint(
+                fields=["org", "material_no"],
+                condition=~Q(material_no=""),
+                name="item_material_no_unique_in_org",
+            ),
             models.CheckConstraint(
                 condition=Q(price_amount__gte=0), name="item_price_non_negative"
             ),
