@@ -184,7 +184,10 @@ def store_items_for(scope: Scope) -> QuerySet[StoreItem]:
 
 def get_store_item(scope: Scope, pk: int) -> StoreItem:
     return get_object_or_404(
-        store_items_for(scope).filter(is_active=True).select_related("item", "store"), pk=pk
+        store_items_for(scope)
+        .filter(is_active=True, item__is_active=True)
+        .select_related("item", "store"),
+        pk=pk,
     )
 
 
@@ -265,29 +268,41 @@ def price_for(store: Store, item: Item) -> Decimal:
 
 
 @dataclass
+class MatrixCell:
+    store: Store
+    assignment: StoreItem | None  # None: never assigned; inactive: withdrawn
+
+    @property
+    def assigned(self) -> bool:
+        return self.assignment is not None and self.assignment.is_active
+
+    @property
+    def price(self) -> Decimal | None:
+        return self.assignment.effective_price if self.assigned else None
+
+
+@dataclass
 class MatrixRow:
     item: Item
-    cells: list  # one StoreItem-or-None per store, in the stores' order
-
-    def cell_prices(self):
-        out = []
-        for si in self.cells:
-            if si is None or not si.is_active:
-                out.append((si, None))
-            elif si.free_pricing and si.price_amount is not None:
-                out.append((si, si.price_amount))
-            else:
-                out.append((si, self.item.price_amount))
-        return out
+    cells: list[MatrixCell]
 
 
 def distribution_matrix(items: list[Item], stores: list[Store]) -> list[MatrixRow]:
-    """Items × stores: the assignment (or None) in each cell, from one query."""
+    """Items × stores: each cell's assignment with its effective price, from one query."""
+    effective = Coalesce(
+        Case(When(free_pricing=True, then=F("price_amount")), default=None),
+        F("item__price_amount"),
+        output_field=MoneyField(),
+    )
     assignments = {
         (si.item_id, si.store_id): si
-        for si in StoreItem.objects.filter(item__in=items, store__in=stores)
+        for si in StoreItem.objects.filter(item__in=items, store__in=stores).annotate(
+            effective_price=effective
+        )
     }
     return [
-        MatrixRow(item, [assignments.get((item.pk, store.pk)) for store in stores])
+        MatrixRow(
+            item, [MatrixCell(store, assignments.get((item.pk, store.pk))) for store in stores]
+        )
         for item in items
     ]
