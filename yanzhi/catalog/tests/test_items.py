@@ -137,6 +137,7 @@ def test_package_rules(chain, hq_admin, ipl, components, code):
         card_type="stored_value", card_value_amount="1100", by=hq_admin,
     )  # fmt: skip
     lines = {
+        "empty": [],
         "zero": [(ipl, 0)],
         "card": [(ipl, 1), (card, 1)],
         "package": [(inner, 1)],
