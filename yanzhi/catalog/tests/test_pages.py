@@ -178,3 +178,17 @@ def test_list_pages_issue_a_fixed_number_of_queries(
         assert manager.get("/catalog/store/").status_code == 200
     with django_assert_max_num_queries(14):
         assert hq.get("/catalog/distribution/").status_code == 200
+
+
+def test_hq_picks_a_store_on_the_store_page(client_for, hq_admin, seed_chain, store_c):
+    client = client_for(hq_admin)
+    assert "请选择一家门店" in client.get("/catalog/store/").content.decode()
+    html = client.get(f"/catalog/store/?store={store_c.pk}").content.decode()
+    assert "光子嫩肤" in html and "热玛吉" not in html
+
+
+def test_pages_in_english(client_for, hq_admin, seed_chain):
+    client = client_for(hq_admin)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/catalog/"})
+    html = client.get("/catalog/").content.decode()
+    assert "Catalogue" in html and "HQ price" in html
