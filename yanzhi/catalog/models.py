@@ -58,6 +58,9 @@ class Item(TimeStampedModel):
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     code = models.CharField(_("编码"), max_length=30)
     name = models.CharField(_("名称"), max_length=100)
+    # Search keys precomputed from the name (光子嫩肤 → guangzinenfu, gznf); see core.search.
+    name_pinyin = models.CharField(max_length=200, editable=False, blank=True)
+    name_initials = models.CharField(max_length=60, editable=False, blank=True)
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("分类")
     )
@@ -94,6 +97,11 @@ class Item(TimeStampedModel):
         ordering = ["org_id", "kind", "code"]
         constraints = [
             models.UniqueConstraint(fields=["org", "code"], name="item_code_unique_in_org"),
+            models.UniqueConstraint(
+                fields=["org", "material_no"],
+                condition=~Q(material_no=""),
+                name="item_material_no_unique_in_org",
+            ),
             models.CheckConstraint(
                 condition=Q(price_amount__gte=0), name="item_price_non_negative"
             ),
@@ -102,6 +110,7 @@ class Item(TimeStampedModel):
             models.Index(fields=["org", "kind", "is_active"], name="item_org_kind"),
             models.Index(fields=["org", "category"], name="item_org_category"),
             models.Index(fields=["org", "material_no"], name="item_org_material"),
+            models.Index(fields=["org", "name_initials"], name="item_org_initials"),
         ]
 
     def __str__(self):

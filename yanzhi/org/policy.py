@@ -59,6 +59,10 @@ ACTIONS: dict[str, frozenset[str]] = {
     "staff.view": frozenset({MANAGER, HQ}),
     "staff.manage": frozenset({MANAGER, HQ}),
     "audit.view": frozenset({MANAGER, HQ}),
+    "catalog.view": ALL_ROLES,
+    "catalog.manage": frozenset({HQ}),
+    "catalog.assign": frozenset({HQ}),
+    "catalog.price": frozenset({MANAGER, HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).
