@@ -12,6 +12,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from yanzhi.catalog.demo import build_catalog
 from yanzhi.clinical import services as clinical
 from yanzhi.clinical.models import Consultation, Diagnosis, MedicalRecord, Photo
 from yanzhi.core.errors import BusinessError
@@ -186,6 +187,7 @@ class DemoBuilder:
     def build_master_data(self):
         self.org, self.stores, self.departments = build_org()
         self.staff = build_staff(self.org, self.stores, self.departments)
+        self.items = build_catalog(self.org, self.stores, self.departments, by=self.staff["hq"])
         hq = self.staff["hq"]
         self.channels = [
             customers.create_channel(self.org, name=n, kind=k, by=hq) for n, k in CHANNELS
