@@ -59,6 +59,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "staff.view": frozenset({MANAGER, HQ}),
     "staff.manage": frozenset({MANAGER, HQ}),
     "audit.view": frozenset({MANAGER, HQ}),
+    "inventory.view": frozenset({DOCTOR, NURSE, CASHIER, MANAGER, HQ}),
+    "inventory.manage": frozenset({MANAGER, HQ}),
+    "period.close": frozenset({MANAGER, HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).
