@@ -82,14 +82,14 @@ def store_b_manager(chain, store_b):
 
 
 @pytest.fixture
-def stock(store_a_manager):
-    """stock(warehouse, item, quantity, lot_no="LOT1") receives stock dated today."""
+def stock(hq_admin):
+    """stock(warehouse, item, quantity, lot_no="LOT1") receives stock dated today (by HQ)."""
 
     def receive(warehouse, item, quantity, lot_no="LOT1"):
         return receive_stock(
             warehouse,
             lines=[ReceiptLine(item, Decimal(quantity), lot_no)],
-            by=store_a_manager,
+            by=hq_admin,
             business_date=TODAY,
         )
 
