@@ -146,7 +146,7 @@ class StoreSettingsForm(forms.Form):
         help_text=_("留空时显示默认字段"),
     )
     negative_stock = forms.ChoiceField(
-        label=_("负库存"), help_text=_("消耗或调出超过现有库存时的处理方式")
+        label=_("负库存"), help_text=_("消耗或调出超过现有库存时的处理方式"), required=False
     )
 
     def __init__(self, *args, **kwargs):
@@ -159,6 +159,12 @@ class StoreSettingsForm(forms.Form):
         self.fields["search_fields"].choices = [
             (name, SEARCH_FIELD_LABELS.get(name, name)) for name in SEARCH_RESULT_FIELDS
         ]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("negative_stock"):
+            data.pop("negative_stock", None)  # not sent: keep the store's policy
+        return data
 
 
 class ApiTokenForm(forms.Form):

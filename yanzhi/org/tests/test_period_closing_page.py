@@ -38,3 +38,19 @@ def test_other_store_and_roles(client_for, store_b, store_a_manager, store_a_nur
         "/settings/period-closing/", {"store": store_b.pk, "month": "2026-02-01"}
     )
     assert response.status_code == 404 and not PeriodClose.objects.exists()
+
+
+def test_store_settings_set_the_negative_stock_policy(client_for, store_a, store_a_manager):
+    response = client_for(store_a_manager).post(
+        f"/settings/?store={store_a.pk}",
+        {
+            "form": "store",
+            "opens_at": "09:00",
+            "closes_at": "21:00",
+            "search_order": "phone",
+            "negative_stock": "warn",
+        },
+    )
+    assert response.status_code == 302
+    store_a.refresh_from_db()
+    assert store_a.negative_stock == "warn"
