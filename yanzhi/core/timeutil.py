@@ -31,3 +31,12 @@ def store_datetime(store, day: date, at: time) -> datetime:
 
 def to_store_time(store, moment: datetime) -> datetime:
     return moment.astimezone(store_zone(store))
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    """The first day of the month after `month`'s."""
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)

@@ -21,6 +21,9 @@ from yanzhi.org.schemas import (
     MeOut,
     OrgSettingsOut,
     OrgSettingsPatch,
+    PeriodCloseIn,
+    PeriodCloseOut,
+    PeriodClosePage,
     ResetPasswordIn,
     StaffGroupIn,
     StaffGroupOut,
@@ -301,3 +304,23 @@ def audit_log(request, filters: Query[AuditLogFilter], limit: int = 50, offset: 
     policy.require(request.scope, "audit.view")
     qs = core_queries.search_audit_log(request.scope, **filters.model_dump())
     return _page(qs, limit, offset)
+
+
+# --- period closing (关账) ------------------------------------------------------------------------
+@router.get("/period-closings", response=PeriodClosePage, summary="Closed months (关账) per store")
+def list_period_closings(request, store_id: int | None = None, limit: int = 50, offset: int = 0):
+    qs = queries.period_closes_for(request.scope)
+    if store_id:
+        qs = qs.filter(store_id=store_id)
+    return _page(qs, limit, offset)
+
+
+@router.post(
+    "/period-closings",
+    response={201: PeriodCloseOut},
+    summary="Close a store's month; in order, only ended months, no reopening",
+)
+def create_period_closing(request, data: PeriodCloseIn):
+    policy.require(request.scope, "period.close")
+    store = queries.get_store(request.scope, data.store_id)
+    return Status(201, services.close_period(store, month=data.month, by=request.auth))

@@ -145,6 +145,9 @@ class StoreSettingsForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("留空时显示默认字段"),
     )
+    negative_stock = forms.ChoiceField(
+        label=_("负库存"), help_text=_("消耗或调出超过现有库存时的处理方式"), required=False
+    )
 
     def __init__(self, *args, **kwargs):
         from yanzhi.org.models import Store
@@ -152,9 +155,16 @@ class StoreSettingsForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["search_order"].choices = Store.SearchOrder.choices
+        self.fields["negative_stock"].choices = Store.NegativeStock.choices
         self.fields["search_fields"].choices = [
             (name, SEARCH_FIELD_LABELS.get(name, name)) for name in SEARCH_RESULT_FIELDS
         ]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("negative_stock"):
+            data.pop("negative_stock", None)  # not sent: keep the store's policy
+        return data
 
 
 class ApiTokenForm(forms.Form):

@@ -41,6 +41,10 @@ class Organization(TimeStampedModel):
 class Store(TimeStampedModel):
     """A clinic (门店). Opening hours frame the roster and the automatic leave at closing."""
 
+    class NegativeStock(models.TextChoices):
+        BLOCK = "block", _("禁止(库存不足时不能出库)")
+        WARN = "warn", _("允许,但给出警告")
+
     class SearchOrder(models.TextChoices):
         PHONE_FIRST = "phone", _("手机号优先")
         MEMBER_NO_FIRST = "member_no", _("会员号优先")
@@ -67,6 +71,13 @@ class Store(TimeStampedModel):
         default=list,
         blank=True,
         help_text=_("留空时显示默认字段"),
+    )
+    # What happens when a consumption or transfer needs more than is on hand (负库存).
+    negative_stock = models.CharField(
+        _("负库存"),
+        max_length=10,
+        choices=NegativeStock.choices,
+        default=NegativeStock.BLOCK,
     )
     is_active = models.BooleanField(_("启用"), default=True)
 
@@ -215,3 +226,26 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+
+class PeriodClose(models.Model):
+    """A closed month (关账) of a store. Closing a month closes everything dated up to its end:
+    months close in order, and nothing dated in a closed month can be changed any more."""
+
+    org = models.ForeignKey(Organization, on_delete=models.PROTECT)
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="period_closes")
+    month = models.DateField(_("会计月份"), help_text=_("该月第一天"))
+    closed_at = models.DateTimeField(_("关账时间"))
+    closed_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, related_name="+", verbose_name=_("关账人")
+    )
+
+    class Meta:
+        ordering = ["store_id", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "month"], name="period_close_unique_month"),
+        ]
+        indexes = [models.Index(fields=["org", "store", "month"], name="period_close_org_store")]
+
+    def __str__(self):
+        return f"{self.store_id} {self.month:%Y-%m}"

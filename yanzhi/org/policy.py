@@ -63,6 +63,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "catalog.manage": frozenset({HQ}),
     "catalog.assign": frozenset({HQ}),
     "catalog.price": frozenset({MANAGER, HQ}),
+    "inventory.view": frozenset({DOCTOR, NURSE, CASHIER, MANAGER, HQ}),
+    "inventory.manage": frozenset({MANAGER, HQ}),
+    "period.close": frozenset({MANAGER, HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).

@@ -1,11 +1,15 @@
 """Scoped reads of stores, staff, groups, departments and API tokens."""
 
+from dataclasses import dataclass
+from datetime import date, timedelta
+
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from yanzhi.core.models import AuditLog
 from yanzhi.core.scope import Scope
-from yanzhi.org.models import ApiToken, Department, Staff, StaffGroup, Store
+from yanzhi.core.timeutil import first_of_month, next_month, store_today
+from yanzhi.org.models import ApiToken, Department, PeriodClose, Staff, StaffGroup, Store
 
 
 def stores_for(scope: Scope) -> QuerySet[Store]:
@@ -124,3 +128,34 @@ def staff_change_log(staff: Staff, *, limit: int = 50) -> QuerySet[AuditLog]:
         .exclude(action="staff.signed_in")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def period_closes_for(scope: Scope) -> QuerySet[PeriodClose]:
+    qs = PeriodClose.objects.filter(org_id=scope.org_id)
+    if scope.store_ids is not None:
+        qs = qs.filter(store_id__in=scope.store_ids)
+    return qs.select_related("store", "closed_by").order_by("store_id", "-month")
+
+
+@dataclass
+class PeriodMonth:
+    month: date
+    is_closed: bool  # closed itself, or covered by the close of a later month
+    closed: PeriodClose | None  # its own close record, if it was closed by name
+    ended: bool
+    closable: bool  # the month a 关账 button may close now (ended, and next in order)
+
+
+def period_months(scope: Scope, store: Store, *, count: int = 12) -> list[PeriodMonth]:
+    """The store's last `count` months, newest first, with their closing state."""
+    closes = {c.month: c for c in period_closes_for(scope).filter(store_id=store.pk)}
+    latest = max(closes, default=None)
+    today = store_today(store)
+    rows, month = [], first_of_month(today)
+    for _i in range(count):
+        ended = next_month(month) <= today
+        is_closed = latest is not None and month <= latest
+        closable = ended and not is_closed and (latest is None or month == next_month(latest))
+        rows.append(PeriodMonth(month, is_closed, closes.get(month), ended, closable))
+        month = first_of_month(month - timedelta(days=1))
+    return rows

@@ -27,6 +27,7 @@ class StoreSettingsOut(Schema):
     search_order: str
     search_fields: list[str]
     timezone: str
+    negative_stock: str = Field(description="block | warn: stock may go negative with a warning")
 
 
 class StoreSettingsPatch(Schema):
@@ -38,6 +39,7 @@ class StoreSettingsPatch(Schema):
     search_order: str | None = None
     search_fields: list[str] | None = None
     timezone: str | None = None
+    negative_stock: str | None = None
 
 
 class OrgSettingsOut(Schema):
@@ -229,3 +231,26 @@ class AuditLogFilter(Schema):
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
+
+
+class PeriodCloseIn(Schema):
+    store_id: int
+    month: date = Field(..., description="any day of the month to close, e.g. 2026-03-01")
+
+
+class PeriodCloseOut(Schema):
+    id: int
+    store_id: int
+    month: date = Field(..., description="first day of the closed month")
+    closed_at: datetime
+    closed_by_id: int
+    closed_by_name: str
+
+    @staticmethod
+    def resolve_closed_by_name(obj) -> str:
+        return obj.closed_by.name
+
+
+class PeriodClosePage(Schema):
+    count: int
+    items: list[PeriodCloseOut]

@@ -3,7 +3,7 @@ staff records, settings, API tokens."""
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -14,12 +14,14 @@ from django.utils.translation import gettext as _
 from yanzhi.core import audit
 from yanzhi.core.errors import BusinessError, NotFound
 from yanzhi.core.scope import Scope
+from yanzhi.core.timeutil import first_of_month, next_month, store_today
 from yanzhi.org import policy
 from yanzhi.org.models import (
     ApiToken,
     Department,
     Organization,
     PasswordHistory,
+    PeriodClose,
     Staff,
     StaffGroup,
     Store,
@@ -541,6 +543,7 @@ STORE_SETTING_FIELDS = [
     "search_order",
     "search_fields",
     "timezone",
+    "negative_stock",
 ]
 
 
@@ -566,6 +569,12 @@ def update_store_settings(store: Store, *, by: Staff, **changes) -> Store:
             "invalid_fields",
             _("未知的显示字段:%(f)s") % {"f": ", ".join(unknown)},
             fields={"search_fields": [_("未知的显示字段")]},
+        )
+    if store.negative_stock not in Store.NegativeStock.values:
+        raise BusinessError(
+            "invalid_negative_stock",
+            _("未知的负库存策略"),
+            fields={"negative_stock": [_("未知的负库存策略")]},
         )
     if store.opens_at >= store.closes_at:
         raise BusinessError(
@@ -633,3 +642,56 @@ def revoke_api_token(token: ApiToken, *, by: Staff) -> ApiToken:
     token.save(update_fields=["revoked_at"])
     audit.record(by, "api_token.revoked", token, org_id=token.staff.org_id)
     return token
+
+
+# --- period closing (关账) ------------------------------------------------------------------------
+def _month_label(month: date) -> str:
+    return f"{month:%Y-%m}"
+
+
+def ensure_period_open(store_id: int, business_date: date) -> None:
+    """Refuse anything dated in a closed period: a month is closed when it or a later month of
+    the store is closed (closing is in order, so a close covers everything before it)."""
+    month = first_of_month(business_date)
+    if PeriodClose.objects.filter(store_id=store_id, month__gte=month).exists():
+        message = _("%(month)s 已关账,不能再修改;请在当前会计期间做更正") % {
+            "month": _month_label(month)
+        }
+        raise BusinessError(
+            "period_closed", message, fields={"business_date": [message]}, status=409
+        )
+
+
+@transaction.atomic
+def close_period(store: Store, *, month: date, by: Staff) -> PeriodClose:
+    """Close a store's month (关账). Only an ended month (in the store's timezone), in order:
+    after the first close, the next month to close is the one right after the last closed.
+    There is no reopening; corrections are made in the open period."""
+    scope = _acting_scope(by, "period.close")
+    if store.org_id != scope.org_id or not scope.covers_store(store.pk):
+        raise NotFound()
+    # Lock the store so two managers closing at once are serialised (SQLite: BEGIN IMMEDIATE).
+    store = Store.objects.select_for_update().get(pk=store.pk)
+    month = first_of_month(month)
+    label = _month_label(month)
+    if next_month(month) > store_today(store):
+        message = _("%(month)s 尚未结束,不能关账") % {"month": label}
+        raise BusinessError("period_not_ended", message, fields={"month": [message]})
+    latest = (
+        PeriodClose.objects.filter(store=store).order_by("-month").values_list("month", flat=True)
+    ).first()
+    if latest is not None and month <= latest:
+        message = _("%(month)s 已关账") % {"month": label}
+        raise BusinessError(
+            "period_already_closed", message, fields={"month": [message]}, status=409
+        )
+    if latest is not None and month != next_month(latest):
+        message = _("请按顺序关账:下一个应关账的月份是 %(month)s") % {
+            "month": _month_label(next_month(latest))
+        }
+        raise BusinessError("period_out_of_order", message, fields={"month": [message]})
+    closed = PeriodClose.objects.create(
+        org_id=store.org_id, store=store, month=month, closed_at=timezone.now(), closed_by=by
+    )
+    audit.record(by, "period.closed", closed, after={"month": label}, store_id=store.pk)
+    return closed

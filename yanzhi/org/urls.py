@@ -18,6 +18,7 @@ urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
     path("settings/departments/", views.department_list, name="department-list"),
     path("settings/departments/<int:pk>/", views.department_rename, name="department-rename"),
+    path("settings/period-closing/", views.period_closing, name="period-closing"),
     path("settings/api-tokens/", views.api_token_list, name="api-token-list"),
     path("settings/api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("audit/", views.audit_log, name="audit-log"),

@@ -1,3 +1,4 @@
+from datetime import date
 from functools import wraps
 
 from django.contrib import messages
@@ -391,6 +392,7 @@ def _store_initial(store) -> dict:
         "phone": store.phone,
         "search_order": store.search_order,
         "search_fields": store.search_fields,
+        "negative_stock": store.negative_stock,
     }
 
 
@@ -431,6 +433,38 @@ def settings_page(request):
         status = 422
     context = {"org_form": org_form, "store_form": store_form, "store": store, "stores": stores}
     return render(request, "org/settings.html", context, status=status)
+
+
+# --- period closing (关账) ------------------------------------------------------------------------
+@requires("period.close")
+def period_closing(request):
+    """A store's last twelve months with their closing state; POST closes one month."""
+    scope = request.scope
+    stores = list(queries.stores_for(scope))
+    store_id = _int(request.POST.get("store") or request.GET.get("store")) or scope.current_store_id
+    store = next((s for s in stores if s.pk == store_id), stores[0] if stores else None)
+    if request.method == "POST":
+        if store is None or store.pk != _int(request.POST.get("store")):
+            raise Http404
+        try:
+            month = date.fromisoformat(request.POST.get("month", ""))
+        except ValueError as error:
+            raise Http404 from error
+        try:
+            services.close_period(store, month=month, by=request.user)
+        except BusinessError as error:
+            if error.status == 404:
+                raise Http404 from error
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("%(month)s 已关账") % {"month": f"{month:%Y-%m}"})
+        return redirect(f"{request.path}?store={store.pk}")
+    months = queries.period_months(scope, store) if store else []
+    return render(
+        request,
+        "org/period_closing.html",
+        {"store": store, "stores": stores, "months": months},
+    )
 
 
 # --- API tokens ---------------------------------------------------------------------------------

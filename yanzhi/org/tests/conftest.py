@@ -16,4 +16,3 @@ def store_b_nurse(chain, store_b):
 @pytest.fixture
 def two_store_nurse(chain, store_a, store_b):
     return make_staff(chain, "nurse", [store_a, store_b], name="两店护士", username="ab_nurse")
-

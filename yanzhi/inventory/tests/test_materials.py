@@ -1,0 +1,68 @@
+"""Treatment execution consumes a service's materials from the store's default warehouses."""
+
+from decimal import Decimal
+
+import pytest
+
+from yanzhi.catalog.models import MaterialUsage
+from yanzhi.core.errors import BusinessError
+from yanzhi.inventory.models import StockLevel, StockMove
+from yanzhi.inventory.queries import default_warehouse
+from yanzhi.inventory.services import consume_materials
+from yanzhi.inventory.tests.conftest import TODAY
+
+pytestmark = pytest.mark.django_db
+
+
+def test_default_warehouse_by_item_kind(store_a, warehouse_a, pharmacy_a):
+    assert default_warehouse(store_a, "drug") == pharmacy_a
+    assert default_warehouse(store_a, "product") == warehouse_a
+
+
+def test_default_warehouse_falls_back_to_the_only_one(store_a, warehouse_a):
+    assert default_warehouse(store_a, "drug") == warehouse_a
+
+
+def test_materials_times_sessions_from_the_right_warehouses(
+    store_a, warehouse_a, pharmacy_a, filler, mask, service_item, stock, store_a_nurse
+):
+    # given: one session uses 0.5 filler (a drug) and 1 mask (a product)
+    MaterialUsage.objects.create(service=service_item, material=filler, quantity=Decimal("0.5"))
+    MaterialUsage.objects.create(service=service_item, material=mask, quantity=Decimal("1"))
+    stock(pharmacy_a, filler, "5")
+    stock(warehouse_a, mask, "5")
+    # when: two sessions are executed
+    moves = consume_materials(
+        store_a,
+        service=service_item,
+        sessions=2,
+        by=store_a_nurse,
+        business_date=TODAY,
+        reference="execution:42",
+    )
+    # then
+    assert len(moves) == 2
+    assert StockLevel.objects.get(warehouse=pharmacy_a, item=filler).quantity == 4
+    assert StockLevel.objects.get(warehouse=warehouse_a, item=mask).quantity == 3
+    assert set(
+        StockMove.objects.filter(kind="consumption").values_list("reference", flat=True)
+    ) == {"execution:42"}
+
+
+def test_materials_short_in_one_warehouse_consume_nothing(
+    store_a, warehouse_a, pharmacy_a, filler, mask, service_item, stock, store_a_nurse
+):
+    MaterialUsage.objects.create(service=service_item, material=filler, quantity=Decimal("1"))
+    MaterialUsage.objects.create(service=service_item, material=mask, quantity=Decimal("1"))
+    stock(pharmacy_a, filler, "5")  # no masks at all
+    with pytest.raises(BusinessError, match="insufficient_stock"):
+        consume_materials(
+            store_a,
+            service=service_item,
+            sessions=1,
+            by=store_a_nurse,
+            business_date=TODAY,
+            reference="execution:43",
+        )
+    assert StockLevel.objects.get(warehouse=pharmacy_a, item=filler).quantity == 5
+    assert not StockMove.objects.filter(kind="consumption").exists()
