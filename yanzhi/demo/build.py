@@ -20,6 +20,7 @@ from yanzhi.core.timeutil import store_datetime, store_now, store_today
 from yanzhi.customers import services as customers
 from yanzhi.customers.models import ConsentDocument, Customer, CustomerSummary, SourceChannel
 from yanzhi.demo.people import PersonMaker
+from yanzhi.inventory.demo import build_inventory
 from yanzhi.org import services as org_services
 from yanzhi.org.models import Department, Organization, StaffGroup, Store
 from yanzhi.scheduling import services as scheduling
@@ -206,6 +207,11 @@ class DemoBuilder:
             title="营销信息接收同意书",
             body=MARKETING_CONSENT,
             by=hq,
+        )
+        build_inventory(
+            self.org,
+            list(self.stores.values()),
+            {s.stores.first().code: s for s in self.staff.values() if s.role == "store_manager"},
         )
         self.by_store = {
             code: {

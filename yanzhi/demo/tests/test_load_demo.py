@@ -26,6 +26,8 @@ def test_demo_chain_has_every_role_and_consistent_history(db):
         )
     )
     assert before == after
+    # and every balance equals its ledger (exits non-zero otherwise)
+    call_command("check_balances")
 
 
 def test_load_demo_if_empty_does_not_load_twice(db):
