@@ -24,6 +24,7 @@ from django.apps import apps
 from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.http import QueryDict
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -810,29 +811,36 @@ def snapshot(objects: set, other_chain_objects: set = frozenset()) -> dict:
     for label, pk in other_chain_objects:
         other_chain.setdefault(label, set()).add(pk)
     rows = {}
-    for model in apps.get_models(include_auto_created=True):
-        if model in (AuditLog, SmsMessage) or model._meta.app_label in ("sessions", "contenttypes"):
-            continue
-        label = model._meta.label_lower
-        fks = [
-            (
-                f.attname,
-                (other_chain if (label, f.name) in SAME_CHAIN_REFERENCES else labels).get(
-                    f.related_model._meta.label_lower, set()
-                ),
-            )
-            for f in model._meta.concrete_fields
-            if f.is_relation and f.related_model is not None
-        ]
-        own = labels.get(label, set())
-        if not own and not any(targets for _attname, targets in fks):
-            continue
-        for row in model.objects.all().values():
-            if row[model._meta.pk.attname] in own or any(
-                row[attname] in targets for attname, targets in fks
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:  # raw SQL: the walk takes hundreds of snapshots
+        for model in apps.get_models(include_auto_created=True):
+            if model in (AuditLog, SmsMessage) or model._meta.app_label in (
+                "sessions",
+                "contenttypes",
             ):
-                key = (label, row[model._meta.pk.attname])
-                rows[key] = row
+                continue
+            label = model._meta.label_lower
+            fields = model._meta.concrete_fields
+            names = [f.attname for f in fields]
+            pk_index = names.index(model._meta.pk.attname)
+            fks = [
+                (
+                    i,
+                    (other_chain if (label, f.name) in SAME_CHAIN_REFERENCES else labels).get(
+                        f.related_model._meta.label_lower, set()
+                    ),
+                )
+                for i, f in enumerate(fields)
+                if f.is_relation and f.related_model is not None
+            ]
+            own = labels.get(label, set())
+            if not own and not any(targets for _i, targets in fks):
+                continue
+            columns = ", ".join(quote(f.column) for f in fields)
+            cursor.execute(f"SELECT {columns} FROM {quote(model._meta.db_table)}")
+            for values in cursor.fetchall():
+                if values[pk_index] in own or any(values[i] in targets for i, targets in fks):
+                    rows[(label, values[pk_index])] = dict(zip(names, values, strict=True))
     audit = {}
     for entry in AuditLog.objects.values_list("object_type", "object_id", "action"):
         object_type, object_id, action = entry
