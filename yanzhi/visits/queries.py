@@ -12,6 +12,7 @@ from yanzhi.core.scope import Scope
 from yanzhi.core.timeutil import store_day_bounds
 from yanzhi.customers.models import Customer
 from yanzhi.customers.queries import customers_for
+from yanzhi.org import policy
 from yanzhi.org.models import Staff, Store
 from yanzhi.org.queries import active_staff_in_store
 from yanzhi.scheduling.models import Appointment, RosterEntry
@@ -135,12 +136,20 @@ def get_appointment(scope: Scope, pk: int) -> Appointment:
     return get_object_or_404(qs.select_related("customer", "store"), pk=pk)
 
 
+def _walk_in_candidates(scope: Scope) -> QuerySet[Customer]:
+    """Whom a FULL phone number finds on the arrival page: any customer of the chain for a role
+    that registers arrivals (a customer of another store may walk in; the arrival then links
+    them to this store); for every other role only the customers in its scope."""
+    if policy.can(scope, "visit.register"):
+        return Customer.objects.filter(org_id=scope.org_id)
+    return customers_for(scope)
+
+
 def arrival_customer(scope: Scope, *, customer_id: int | None = None, phone: str = "") -> Customer:
-    """The customer to register: one in scope by id, or any customer of the chain by their FULL
-    phone number (the chain-wide lookup every role may do), so a customer of another store can
-    walk in; the arrival then links them to this store."""
+    """The customer to register: one in scope by id, or by their FULL phone number a walk-in
+    customer of another store of the chain (`_walk_in_candidates`)."""
     if phone:
-        return get_object_or_404(Customer.objects.filter(org_id=scope.org_id), phone=phone)
+        return get_object_or_404(_walk_in_candidates(scope), phone=phone)
     return get_object_or_404(customers_for(scope), pk=customer_id or 0)
 
 
@@ -155,9 +164,7 @@ def search_arrival_customers(scope: Scope, q: str, *, limit: int = 20) -> list[C
     )
     if re.fullmatch(r"\d{11}", q) and not found:
         found = list(
-            Customer.objects.filter(org_id=scope.org_id, phone=q).select_related(
-                "store", "consultant"
-            )
+            _walk_in_candidates(scope).filter(phone=q).select_related("store", "consultant")
         )
         for customer in found:
             customer.found_by_phone = True

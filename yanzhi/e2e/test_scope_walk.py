@@ -1,0 +1,1162 @@
+"""The scope walk: every page and every API operation, as every role, against records outside
+the role's scope ("foreign worlds" full of unique markers). Nothing foreign may be returned and
+nothing foreign may change.
+
+The walk is generic: HTML routes come from the URL resolver, API operations from the OpenAPI
+schema. Path parameters are filled by the resource the route names (RESOURCE_BY_SEGMENT /
+RESOURCE_BY_NAME); a route the walker cannot fill fails the test, so a new URL or endpoint is
+covered the day it is added (or the developer is told which mapping to add). Query parameters a
+page reads are recorded by a test middleware and then filled with foreign ids one at a time.
+"""
+
+import hashlib
+import io
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import time as dtime
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.conf import settings as django_settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.http import QueryDict
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from PIL import Image
+
+from yanzhi.core.models import AuditLog, SmsMessage
+from yanzhi.core.validators import mask_phone
+
+pytestmark = pytest.mark.django_db
+
+VIEWERS = [
+    "store_a_front_desk",
+    "store_a_consultant",
+    "store_a_online_consultant",
+    "store_a_doctor",
+    "store_a_nurse",
+    "store_a_service",
+    "store_a_cashier",
+    "store_a_manager",
+    "hq_admin",
+    "other_chain_admin",
+]
+
+# HTML routes the walk does not visit, each with its reason.
+SKIPPED_ROUTE_PREFIXES = {
+    "static/": "static files",
+    "i18n/": "language switch (no records)",
+    "api/": "walked through the OpenAPI schema instead",
+}
+SKIPPED_ROUTE_NAMES = {
+    "org:login": "signing in (no records; the walk is signed in already)",
+    "org:logout": "signing out would end the walk's session",
+}
+
+# A path parameter is filled from the segment just before it (…/customers/<pk>/) or, failing
+# that, from its own name (<customer_id>). Add a row here when a new resource gets a URL.
+RESOURCE_BY_SEGMENT = {
+    "customers": "customer",
+    "appointments": "appointment",
+    "visits": "visit",
+    "consultations": "consultation",
+    "diagnoses": "diagnosis",
+    "medical-records": "medical_record",
+    "photos": "photo",
+    "consents": "consent",
+    "tags": "tag",
+    "channels": "channel",
+    "consent-documents": "consent_document",
+    "staff": "staff",
+    "groups": "staff_group",
+    "staff-groups": "staff_group",
+    "stores": "store",
+    "rooms": "room",
+    "shift-types": "shift_type",
+    "roster": "roster_entry",
+    "entries": "roster_entry",
+    "departments": "department",
+    "api-tokens": "api_token",
+}
+# Parameter names (path, query, form and JSON body) that carry the id of a resource.
+RESOURCE_BY_NAME = {
+    "customer": "customer",
+    "customer_id": "customer",
+    "referrer": "customer",
+    "referrer_id": "customer",
+    "appointment": "appointment",
+    "appointment_id": "appointment",
+    "visit": "visit",
+    "visit_id": "visit",
+    "consultation_id": "consultation",
+    "diagnosis_id": "diagnosis",
+    "record_id": "medical_record",
+    "medical_record_id": "medical_record",
+    "photo_id": "photo",
+    "consent": "consent",
+    "consent_id": "consent",
+    "tag": "tag",
+    "tag_id": "tag",
+    "tags": "tag",
+    "tag_ids": "tag",
+    "channel": "channel",
+    "channel_id": "channel",
+    "source_channel": "channel",
+    "source_channel_id": "channel",
+    "document": "consent_document",
+    "document_id": "consent_document",
+    "staff": "staff",
+    "staff_id": "staff",
+    "staff_ids": "staff",
+    "members": "staff",
+    "member_ids": "staff",
+    "leader": "staff",
+    "leader_id": "staff",
+    "actor": "staff",
+    "actor_id": "staff",
+    "doctor": "doctor",
+    "doctor_id": "doctor",
+    "consultant": "consultant",
+    "consultant_id": "consultant",
+    "online_consultant": "consultant",
+    "online_consultant_id": "consultant",
+    "group": "staff_group",
+    "group_id": "staff_group",
+    "store": "store",
+    "store_id": "store",
+    "stores": "store",
+    "store_ids": "store",
+    "room": "room",
+    "room_id": "room",
+    "shift_type": "shift_type",
+    "shift_type_id": "shift_type",
+    "entry_id": "roster_entry",
+    "department": "department",
+    "department_id": "department",
+    "token_id": "api_token",
+    # searches: the foreign customer's name, and the full phone number
+    "q": "customer_search",
+    "rq": "customer_search",
+    "phone": "customer_phone",
+}
+# Resources that belong to the whole chain (visible to all its stores by design): foreign only
+# to viewers of another chain.
+ORG_LEVEL = {"tag", "channel", "consent_document", "department"}
+
+# Plausible values for form / body fields that carry no id, so a request reaches the service.
+PLAUSIBLE = {
+    "purpose": "consultation",
+    "method": "paper",
+    "kind": "medical",
+    "stage": "escorted",
+    "visit_type": "first",
+    "outcome": "think_over",
+    "gender": "female",
+    "start": "10:00",
+    "starts_at": "10:00",
+    "end": "11:00",
+    "ends_at": "11:00",
+    "opens_at": "09:00",
+    "closes_at": "21:00",
+    "color": "#123456",
+    "text": "walker text",
+    "findings": "walker findings",
+    "chief_complaint": "walker complaint",
+    "diagnosis": "walker diagnosis",
+    "name": "walker",
+    "reason": "walker",
+    "note": "walker",
+}
+
+# Same-chain disclosures the product asks for, when the request carried the customer's FULL phone
+# number: any staff member may look up whether it is a customer of the chain (and who owns them),
+# and a walk-in customer of another store is found by full phone to register the arrival
+# (yanzhi.visits.queries.arrival_customer). Pattern -> (markers allowed, action the role needs).
+IDENTITY = {"customer name", "full phone", "masked phone", "member no", "allergies"}
+ALLOWED_BY_FULL_PHONE = {
+    "/customers/phone-check/": ({"masked phone"}, None),
+    "/api/v1/customers/lookup": ({"masked phone"}, None),
+    "/visits/new/": (IDENTITY, "visit.register"),
+    "/api/v1/visit-type-proposal": (IDENTITY, "visit.register"),
+}
+# A request that carries the phone may echo it back (the search box keeps what was typed).
+REFLECTED_WITH_PHONE = {"full phone", "masked phone"}
+
+# References to a customer of another store that the product allows inside one chain: a new
+# customer may name any customer of the chain as referrer (found by full phone, shown masked).
+SAME_CHAIN_REFERENCES = {("customers.customer", "referrer")}
+
+ACCESSED_KEYS: set[str] = set()
+LOG = open(os.environ["SCOPE_WALK_LOG"], "a") if os.environ.get("SCOPE_WALK_LOG") else None  # noqa: SIM115
+
+
+class _RecordingQueryDict(QueryDict):
+    def __getitem__(self, key):
+        ACCESSED_KEYS.add(key)
+        return super().__getitem__(key)
+
+    def getlist(self, key, default=None):
+        ACCESSED_KEYS.add(key)
+        return super().getlist(key, default)
+
+    def __contains__(self, key):
+        ACCESSED_KEYS.add(key)
+        return super().__contains__(key)
+
+
+def record_query_keys(get_response):
+    """Test middleware: remember which query (and form) keys a page reads."""
+
+    def middleware(request):
+        query = request.GET.copy()
+        query.__class__ = _RecordingQueryDict
+        query._mutable = False
+        request.GET = query
+        if request.method == "POST" and not request.path.startswith("/api/"):
+            form = request.POST.copy()
+            form.__class__ = _RecordingQueryDict
+            form._mutable = False
+            request.POST = form
+        return get_response(request)
+
+    return middleware
+
+
+# --- the worlds ----------------------------------------------------------------------------------
+def png_bytes(seed: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), (seed % 256, 40, 200)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@dataclass
+class World:
+    label: str
+    org_id: int
+    ids: dict = field(default_factory=dict)  # resource -> pk (or a search string)
+    markers: dict = field(default_factory=dict)  # marker description -> text
+    org_markers: dict = field(default_factory=dict)  # chain-level markers (tags, channels …)
+    file_bytes: bytes = b""
+    objects: set = field(default_factory=set)  # (model label, pk) of every row of the world
+    org_objects: set = field(default_factory=set)  # … of its chain-level rows
+
+    def add(self, obj):
+        self.objects.add((obj._meta.label_lower, obj.pk))
+        return obj
+
+    def add_org(self, obj):
+        self.org_objects.add((obj._meta.label_lower, obj.pk))
+        return obj
+
+    def objects_for(self, viewer) -> set:
+        if viewer.org_id != self.org_id:
+            return self.objects | self.org_objects
+        return set(self.objects)
+
+    def foreign_resources(self, viewer) -> dict:
+        if viewer.org_id != self.org_id:
+            return dict(self.ids)
+        return {k: v for k, v in self.ids.items() if k not in ORG_LEVEL}
+
+    def foreign_markers(self, viewer) -> dict:
+        if viewer.org_id != self.org_id:
+            return {**self.markers, **self.org_markers}
+        return dict(self.markers)
+
+
+def build_world(label, cn, *, store, consultant, phone, org_level, store_level, staff_level):
+    """One customer with every kind of record, plus (optionally) the store's rooms, shifts,
+    staff and the chain's tags, channels, departments and consent document."""
+    from yanzhi.clinical.models import (
+        Consultation,
+        Diagnosis,
+        MedicalRecord,
+        MedicalRecordAddendum,
+        Photo,
+    )
+    from yanzhi.customers.models import Consent, ConsentDocument, SourceChannel, Tag
+    from yanzhi.customers.tests.factories import make_customer
+    from yanzhi.org.models import Department, StaffGroup
+    from yanzhi.org.services import create_api_token
+    from yanzhi.org.tests.factories import make_staff
+    from yanzhi.scheduling.models import Appointment, Room, RosterEntry, ShiftType
+    from yanzhi.visits.models import Visit
+
+    org = store.org
+    w = World(label=label, org_id=org.pk)
+    now = timezone.now()
+    secret = f"SECRET-{label}"
+
+    doctor = make_staff(org, "doctor", [store], name=f"外域医生{cn}", username=f"walk_doc_{label}")
+    if staff_level:
+        w.add(doctor)
+        w.markers["doctor name"] = doctor.name
+        w.ids["staff"] = doctor.pk
+        w.ids["doctor"] = doctor.pk
+        token, _key = create_api_token(doctor, name=f"{secret}-TOKEN", by=doctor)
+        w.add(token)
+        w.ids["api_token"] = token.pk
+        w.markers["api token name"] = token.name
+        group = w.add(
+            StaffGroup.objects.create(org=org, store=store, name=f"外域小组{cn}", leader=doctor)
+        )
+        w.ids["staff_group"] = group.pk
+        w.markers["group name"] = group.name
+    w.ids["consultant"] = consultant.pk
+    if store_level:
+        w.add(store)
+        w.ids["store"] = store.pk
+        room = w.add(Room.objects.create(org=org, store=store, name=f"外域诊室{cn}"))
+        w.ids["room"] = room.pk
+        w.markers["room name"] = room.name
+        shift = w.add(
+            ShiftType.objects.create(
+                org=org,
+                store=store,
+                name=f"外域班次{cn}",
+                starts_at=dtime(9, 0),
+                ends_at=dtime(18, 0),
+            )
+        )
+        w.ids["shift_type"] = shift.pk
+        w.markers["shift type name"] = shift.name
+        entry = w.add(
+            RosterEntry.objects.create(
+                org=org,
+                store=store,
+                staff=doctor,
+                day=timezone.localdate(),
+                shift_type=shift,
+                starts_at=shift.starts_at,
+                ends_at=shift.ends_at,
+            )
+        )
+        w.ids["roster_entry"] = entry.pk
+    else:
+        room = None
+
+    if org_level:
+        w.add_org(org)
+        tag = w.add_org(Tag.objects.create(org=org, name=f"外域标签{cn}", color="#abcdef"))
+        channel = w.add_org(SourceChannel.objects.create(org=org, name=f"外域渠道{cn}"))
+        department = w.add_org(Department.objects.create(org=org, name=f"外域科室{cn}"))
+        document = w.add_org(
+            ConsentDocument.objects.create(
+                org=org, kind="medical", version=1, title=f"外域同意书{cn}", body=f"{secret}-DOC"
+            )
+        )
+        w.ids |= {
+            "tag": tag.pk,
+            "channel": channel.pk,
+            "department": department.pk,
+            "consent_document": document.pk,
+        }
+        w.org_markers |= {
+            "tag name": tag.name,
+            "channel name": channel.name,
+            "department name": department.name,
+            "consent document": document.body,
+        }
+    else:
+        tag = Tag.objects.get(org=org, name__startswith="外域标签")
+        channel = SourceChannel.objects.get(org=org, name__startswith="外域渠道")
+        document = ConsentDocument.objects.get(org=org, kind="medical", is_current=True)
+
+    customer = w.add(
+        make_customer(
+            store,
+            name=f"外域客户{cn}",
+            phone=phone,
+            consultant=consultant,
+            doctor=doctor,
+            notes=f"{secret}-CUSTOMER-NOTES",
+            allergies=f"{secret}-ALLERGY",
+            source_channel=channel,
+        )
+    )
+    customer.tags.add(tag)
+    w.add(customer.summary)
+    w.ids["customer"] = customer.pk
+    # searches: by the phone's tail (a search that must stay in scope) and by the full number
+    w.ids["customer_search"] = [
+        ("customer_phone_tail", customer.phone[-4:]),
+        ("customer_phone", customer.phone),
+    ]
+    w.ids["customer_phone"] = customer.phone
+    w.markers |= {
+        "customer name": customer.name,
+        "full phone": customer.phone,
+        "masked phone": mask_phone(customer.phone),
+        "member no": customer.member_no,
+        "customer notes": customer.notes,
+        "allergies": customer.allergies,
+    }
+    consent = w.add(
+        Consent.objects.create(
+            org=org,
+            customer=customer,
+            document=document,
+            kind="medical",
+            granted_at=now,
+            recorded_by=consultant,
+            note=f"{secret}-CONSENT",
+        )
+    )
+    w.ids["consent"] = consent.pk
+    w.markers["consent note"] = consent.note
+    appointment = w.add(
+        Appointment.objects.create(
+            org=org,
+            store=store,
+            customer=customer,
+            starts_at=now + timedelta(days=1),
+            ends_at=now + timedelta(days=1, hours=1),
+            doctor=doctor,
+            consultant=consultant,
+            room=room,
+            items=f"{secret}-APPT-ITEMS",
+            note=f"{secret}-APPT-NOTE",
+            booked_by=consultant,
+        )
+    )
+    w.ids["appointment"] = appointment.pk
+    w.markers |= {"appointment items": appointment.items, "appointment note": appointment.note}
+    visit = w.add(
+        Visit.objects.create(
+            org=org,
+            store=store,
+            customer=customer,
+            day=timezone.localdate(),
+            visit_type="first",
+            proposed_visit_type="first",
+            consultant=consultant,
+            doctor=doctor,
+            arrived_at=now,
+            registered_by=consultant,
+            note=f"{secret}-VISIT-NOTE",
+        )
+    )
+    w.ids["visit"] = visit.pk
+    w.markers["visit note"] = visit.note
+    consultation = w.add(
+        Consultation.objects.create(
+            org=org,
+            store=store,
+            customer=customer,
+            visit=visit,
+            consultant=consultant,
+            demands=f"{secret}-CONSULT-DEMANDS",
+            notes=f"{secret}-CONSULT-NOTES",
+        )
+    )
+    w.ids["consultation"] = consultation.pk
+    w.markers |= {
+        "consultation demands": consultation.demands,
+        "consultation notes": consultation.notes,
+    }
+    diagnosis = w.add(
+        Diagnosis.objects.create(
+            org=org,
+            store=store,
+            customer=customer,
+            visit=visit,
+            doctor=doctor,
+            findings=f"{secret}-DIAG-FINDINGS",
+            plan_items=f"{secret}-DIAG-PLAN",
+        )
+    )
+    w.ids["diagnosis"] = diagnosis.pk
+    w.markers |= {"diagnosis findings": diagnosis.findings, "treatment plan": diagnosis.plan_items}
+    draft = w.add(
+        MedicalRecord.objects.create(
+            org=org,
+            store=store,
+            customer=customer,
+            visit=visit,
+            doctor=doctor,
+            consent=consent,
+            chief_complaint=f"{secret}-MR-COMPLAINT",
+            diagnosis=f"{secret}-MR-DIAGNOSIS",
+        )
+    )
+    signed = w.add(
+        MedicalRecord.objects.create(
+            org=org,
+            store=store,
+            customer=customer,
+            visit=visit,
+            doctor=doctor,
+            consent=consent,
+            status="signed",
+            signed_at=now,
+            chief_complaint=f"{secret}-MR2-COMPLAINT",
+            diagnosis=f"{secret}-MR2-DIAGNOSIS",
+        )
+    )
+    addendum = w.add(
+        MedicalRecordAddendum.objects.create(
+            record=signed, doctor=doctor, text=f"{secret}-MR-ADDENDUM"
+        )
+    )
+    w.ids["medical_record"] = draft.pk
+    w.markers |= {
+        "medical record complaint": draft.chief_complaint,
+        "medical record diagnosis": draft.diagnosis,
+        "signed record complaint": signed.chief_complaint,
+        "addendum": addendum.text,
+    }
+    data = png_bytes(len(label) * 37 + ord(cn))
+    w.file_bytes = data
+    photo = Photo(
+        org=org,
+        store=store,
+        customer=customer,
+        visit=visit,
+        consent=consent,
+        kind="before",
+        content_type="image/png",
+        size_bytes=len(data),
+        width=4,
+        height=3,
+        sha256=hashlib.sha256(data).hexdigest(),
+        note=f"{secret}-PHOTO-NOTE",
+        uploaded_by=doctor,
+    )
+    photo.file.save(f"walk-{label}.png", ContentFile(data), save=False)
+    photo.save()
+    w.add(photo)
+    w.ids["photo"] = photo.pk
+    w.markers |= {"photo note": photo.note, "photo sha256": photo.sha256}
+    return w
+
+
+@pytest.fixture
+def worlds(
+    chain,
+    store_a,
+    store_b,
+    other_chain,
+    store_a_consultant,
+    store_a_consultant_2,
+    store_b_consultant,
+):
+    x_store = other_chain.stores.get()
+    from yanzhi.org.tests.factories import make_staff
+
+    x_consultant = make_staff(
+        other_chain, "consultant", [x_store], name="外域咨询师丁", username="walk_x_consultant"
+    )
+    b = build_world(
+        "B",
+        "乙",
+        store=store_b,
+        consultant=store_b_consultant,
+        phone="18612342001",
+        org_level=True,
+        store_level=True,
+        staff_level=True,
+    )
+    b.add(store_b_consultant)
+    a2 = build_world(
+        "A2",
+        "丙",
+        store=store_a,
+        consultant=store_a_consultant_2,
+        phone="18712342002",
+        org_level=False,
+        store_level=False,
+        staff_level=False,
+    )
+    x = build_world(
+        "X",
+        "丁",
+        store=x_store,
+        consultant=x_consultant,
+        phone="18812342003",
+        org_level=True,
+        store_level=True,
+        staff_level=True,
+    )
+    x.add(x_consultant)
+    x.markers["consultant name"] = x_consultant.name
+    own = build_world(
+        "OWN",
+        "甲",
+        store=store_a,
+        consultant=store_a_consultant,
+        phone="18912342004",
+        org_level=False,
+        store_level=False,
+        staff_level=False,
+    )
+    return {"B": b, "A2": a2, "X": x, "OWN": own}
+
+
+def foreign_worlds_of(viewer, worlds) -> list[World]:
+    """The worlds whose records this viewer may never see."""
+    from yanzhi.customers.queries import customers_for
+    from yanzhi.org.policy import scope_for
+
+    visible = set(customers_for(scope_for(viewer)).values_list("pk", flat=True))
+    result = []
+    for w in (worlds["B"], worlds["A2"], worlds["X"]):
+        if w.ids["customer"] not in visible:
+            result.append(w)
+    return result
+
+
+# --- routes ---------------------------------------------------------------------------------------
+PARAM_RE = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>|\{(?P<api>\w+)\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str  # "html" | "api"
+    path: str  # with <…> or {…} placeholders
+    method: str  # for api; html routes are walked with GET and POST
+    name: str = ""
+    query_params: tuple = ()
+    body_schema: dict | None = None
+    multipart: bool = False
+
+
+def html_routes() -> list[Route]:
+    routes = []
+
+    def walk(patterns, prefix, namespace):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = p.namespace or namespace
+                walk(p.url_patterns, prefix + str(p.pattern), ns)
+            elif isinstance(p, URLPattern):
+                path = prefix + str(p.pattern)
+                name = f"{namespace}:{p.name}" if namespace else (p.name or "")
+                if path.startswith(tuple(SKIPPED_ROUTE_PREFIXES)):
+                    continue
+                if name in SKIPPED_ROUTE_NAMES:
+                    continue
+                routes.append(Route("html", "/" + path, "GET+POST", name))
+
+    walk(get_resolver().url_patterns, "", "")
+    return routes
+
+
+def api_operations() -> list[Route]:
+    from yanzhi.api import api
+
+    schema = api.get_openapi_schema()
+    components = schema.get("components", {}).get("schemas", {})
+    operations = []
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            query = tuple(p["name"] for p in op.get("parameters", []) if p["in"] == "query")
+            body, multipart = None, False
+            content = op.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                body = _resolve(content["application/json"]["schema"], components)
+            elif "multipart/form-data" in content:
+                body = _resolve(content["multipart/form-data"]["schema"], components)
+                multipart = True
+            operations.append(
+                Route(
+                    "api", path, method.upper(), op.get("operationId", ""), query, body, multipart
+                )
+            )
+    return operations
+
+
+def _resolve(schema, components, depth=0):
+    if depth > 6:
+        return {}
+    if "$ref" in schema:
+        return _resolve(components[schema["$ref"].rsplit("/", 1)[-1]], components, depth + 1)
+    if "allOf" in schema and len(schema["allOf"]) == 1:
+        return _resolve(schema["allOf"][0], components, depth + 1)
+    if "anyOf" in schema:
+        options = [s for s in schema["anyOf"] if s.get("type") != "null"]
+        return _resolve(options[0], components, depth + 1) if options else {}
+    if schema.get("type") == "object" and "properties" in schema:
+        return {
+            **schema,
+            "properties": {
+                k: _resolve(v, components, depth + 1) for k, v in schema["properties"].items()
+            },
+        }
+    if schema.get("type") == "array" and "items" in schema:
+        return {**schema, "items": _resolve(schema["items"], components, depth + 1)}
+    return schema
+
+
+def resource_of_param(path: str, name: str) -> str:
+    """The resource a path parameter names: from the segment before it, else from its name."""
+    segments = [s for s in path.split("/") if s]
+    for i, segment in enumerate(segments):
+        if PARAM_RE.fullmatch(segment) and (
+            PARAM_RE.fullmatch(segment).group("name") == name
+            or PARAM_RE.fullmatch(segment).group("api") == name
+        ):
+            previous = segments[i - 1] if i else ""
+            resource = RESOURCE_BY_SEGMENT.get(previous) or RESOURCE_BY_NAME.get(name)
+            if resource is None:
+                raise LookupError(
+                    f"The scope walk cannot fill <{name}> in {path}: add the resource to "
+                    f"RESOURCE_BY_SEGMENT or RESOURCE_BY_NAME in {__file__}"
+                )
+            return resource
+    raise LookupError(f"<{name}> not found in {path}")
+
+
+def path_params(path: str) -> list[str]:
+    return [m.group("name") or m.group("api") for m in PARAM_RE.finditer(path)]
+
+
+def fill_path(path: str, ids: dict) -> str | None:
+    """The path with every parameter replaced by the world's id, or None when the world has no
+    such (foreign) record for this viewer."""
+    result = path
+    for name in path_params(path):
+        resource = resource_of_param(path, name)
+        if resource not in ids:
+            return None
+        pattern = r"<(?:\w+:)?" + name + r">|\{" + name + r"\}"
+        result = re.sub(pattern, str(ids[resource]), result)
+    return result
+
+
+def id_like(name: str) -> bool:
+    return name.endswith(("_id", "_ids")) or name in RESOURCE_BY_NAME
+
+
+def value_for(name: str, ids: dict, *, where: str):
+    resource = RESOURCE_BY_NAME.get(name)
+    if resource is None:
+        raise LookupError(
+            f"The scope walk does not know which resource '{name}' ({where}) carries: add it to "
+            f"RESOURCE_BY_NAME in {__file__}"
+        )
+    return ids.get(resource)
+
+
+def query_values(key: str, ids: dict, *, where: str):
+    """(value, {what it carries}) for each foreign value to try in query parameter `key`."""
+    if not id_like(key):
+        return []
+    value = value_for(key, ids, where=where)
+    if value is None:
+        return []
+    if isinstance(value, list):  # a search: several (resource, value) variants
+        return [(v, {resource}) for resource, v in value]
+    return [(value, {RESOURCE_BY_NAME[key]})]
+
+
+def body_for(schema: dict | None, ids: dict, *, where: str):
+    """A plausible JSON body: ids from the foreign world, harmless values elsewhere."""
+    if not schema:
+        return {}
+    body = {}
+    for name, prop in schema.get("properties", {}).items():
+        if id_like(name):
+            value = value_for(name, ids, where=where)
+            if value is None:
+                continue
+            body[name] = [value] if prop.get("type") == "array" else value
+        else:
+            body[name] = _plain_value(name, prop)
+    return body
+
+
+def _plain_value(name, prop):
+    today = timezone.localdate()
+    if "enum" in prop:
+        return PLAUSIBLE.get(name) if PLAUSIBLE.get(name) in prop["enum"] else prop["enum"][0]
+    kind, fmt = prop.get("type"), prop.get("format")
+    if kind == "string":
+        if fmt == "date":
+            return today.isoformat()
+        if fmt == "date-time":
+            return (timezone.now() + timedelta(days=2)).replace(microsecond=0).isoformat()
+        if fmt == "time":
+            return PLAUSIBLE.get(name, "10:00")
+        if fmt == "binary":
+            return None
+        return PLAUSIBLE.get(name, "walker")
+    if kind == "integer":
+        return 1
+    if kind == "number":
+        return "1.00"
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        return []
+    if kind == "object":
+        return {}
+    return PLAUSIBLE.get(name, "walker")
+
+
+# --- snapshots of the foreign worlds --------------------------------------------------------------
+def snapshot(objects: set, other_chain_objects: set = frozenset()) -> dict:
+    """Every row that is, or points at, one of the given (model label, pk); audit rows about
+    them; SMS to their customers; and the files under MEDIA_ROOT. References the product allows
+    inside a chain (SAME_CHAIN_REFERENCES) count only when they point into another chain."""
+    labels, other_chain = {}, {}
+    for label, pk in objects:
+        labels.setdefault(label, set()).add(pk)
+    for label, pk in other_chain_objects:
+        other_chain.setdefault(label, set()).add(pk)
+    rows = {}
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:  # raw SQL: the walk takes hundreds of snapshots
+        for model in apps.get_models(include_auto_created=True):
+            if model in (AuditLog, SmsMessage) or model._meta.app_label in (
+                "sessions",
+                "contenttypes",
+            ):
+                continue
+            label = model._meta.label_lower
+            fields = model._meta.concrete_fields
+            names = [f.attname for f in fields]
+            pk_index = names.index(model._meta.pk.attname)
+            fks = [
+                (
+                    i,
+                    (other_chain if (label, f.name) in SAME_CHAIN_REFERENCES else labels).get(
+                        f.related_model._meta.label_lower, set()
+                    ),
+                )
+                for i, f in enumerate(fields)
+                if f.is_relation and f.related_model is not None
+            ]
+            own = labels.get(label, set())
+            if not own and not any(targets for _i, targets in fks):
+                continue
+            columns = ", ".join(quote(f.column) for f in fields)
+            cursor.execute(f"SELECT {columns} FROM {quote(model._meta.db_table)}")
+            for values in cursor.fetchall():
+                if values[pk_index] in own or any(values[i] in targets for i, targets in fks):
+                    rows[(label, values[pk_index])] = dict(zip(names, values, strict=True))
+    audit = {}
+    for entry in AuditLog.objects.values_list("object_type", "object_id", "action"):
+        object_type, object_id, action = entry
+        if object_id.isdigit() and int(object_id) in labels.get(object_type, ()):
+            audit.setdefault((object_type, object_id), []).append(action)
+    customers = labels.get("customers.customer", set())
+    sms = sorted(SmsMessage.objects.filter(customer_id__in=customers).values_list("id", flat=True))
+    media = Path(django_settings.MEDIA_ROOT)
+    files = sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file())
+    return {"rows": rows, "audit": audit, "sms": sms, "files": files}
+
+
+def diff(before: dict, after: dict) -> list[str]:
+    changes = []
+    for key in sorted(set(before["rows"]) | set(after["rows"]), key=str):
+        old, new = before["rows"].get(key), after["rows"].get(key)
+        if old == new:
+            continue
+        if old is None:
+            changes.append(f"new row {key[0]}#{key[1]}")
+        elif new is None:
+            changes.append(f"deleted row {key[0]}#{key[1]}")
+        else:
+            fields = sorted(k for k in old if old[k] != new.get(k))
+            changes.append(f"changed {key[0]}#{key[1]} {fields}")
+    for key in set(before["audit"]) | set(after["audit"]):
+        old, new = before["audit"].get(key, []), after["audit"].get(key, [])
+        if len(old) != len(new):
+            added = list(new)
+            for action in old:
+                added.remove(action)
+            changes.append(f"audit log about {key[0]}#{key[1]}: {added}")
+    if before["sms"] != after["sms"]:
+        changes.append("SMS queued to a foreign customer")
+    if before["files"] != after["files"]:
+        changes.append(
+            f"files under MEDIA_ROOT changed: {sorted(set(after['files']) ^ set(before['files']))}"
+        )
+    return changes
+
+
+# --- the walk -------------------------------------------------------------------------------------
+def response_text(response) -> str:
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    text = raw.decode("utf-8", "replace")
+    if "json" in response.get("Content-Type", ""):
+        try:
+            text = json.dumps(json.loads(raw), ensure_ascii=False)
+        except ValueError:
+            pass
+    return text, raw
+
+
+@dataclass
+class Walk:
+    viewer: object
+    worlds: list[World]
+    html: Client
+    api: Client
+    mutate: bool = True
+    violations: list = field(default_factory=list)
+    foreign_objects: set = field(default_factory=set)
+    other_chain_objects: set = field(default_factory=set)
+    exercised: set = field(default_factory=set)
+    requests: int = 0
+
+    def check(self, route, method, path, response, world, *, by_id, carried=frozenset()):
+        self.requests += 1
+        status = response.status_code
+        if LOG is not None:
+            LOG.write(f"{self.viewer.role}\t{method}\t{path}\t{world.label}\t{status}\n")
+        who = f"{self.viewer.role}({self.viewer.username})"
+        where = f"{who} {method} {path} [world {world.label}] -> {status}"
+        text, raw = response_text(response)
+
+        def can(action):
+            from yanzhi.org.policy import ACTIONS
+
+            return self.viewer.role in ACTIONS[action]
+
+        if 200 <= status < 300:
+            pattern = route.path
+            allowed = set()
+            if "customer_phone" in carried:
+                allowed |= REFLECTED_WITH_PHONE
+                markers, action = ALLOWED_BY_FULL_PHONE.get(pattern, (set(), None))
+                if self.viewer.org_id == world.org_id and (action is None or can(action)):
+                    allowed |= markers
+            for what, marker in world.foreign_markers(self.viewer).items():
+                if marker and marker in text and what not in allowed:
+                    self.violations.append(f"{where}: leaked {what} ({marker!r})")
+            if world.file_bytes and world.file_bytes in raw:
+                self.violations.append(f"{where}: leaked the photo file's bytes")
+        if method != "GET" and by_id and 200 <= status < 400:
+            self.violations.append(f"{where}: a write on a foreign record succeeded")
+
+    def after_write(self, method, path, baseline):
+        now = snapshot(self.foreign_objects, self.other_chain_objects)
+        changes = diff(baseline, now)
+        who = f"{self.viewer.role}({self.viewer.username})"
+        for change in changes:
+            self.violations.append(f"{who} {method} {path}: changed a foreign world: {change}")
+        return now
+
+    # -- pages
+    def walk_html(self, routes: list[Route]):
+        baseline = snapshot(self.foreign_objects, self.other_chain_objects)
+        for route in routes:
+            for world in self.worlds:
+                ids = world.foreign_resources(self.viewer)
+                path = fill_path(route.path, ids)
+                if path is None:
+                    continue
+                by_id = bool(path_params(route.path))
+                self.exercised.add(("html", route.path))
+                ACCESSED_KEYS.clear()
+                response = self.html.get(path)
+                self.check(route, "GET", path, response, world, by_id=by_id)
+                for key in sorted(ACCESSED_KEYS):
+                    for value, carried in query_values(key, ids, where=f"query of {route.path}"):
+                        response = self.html.get(path, {key: value})
+                        url = f"{path}?{key}={value}"
+                        self.check(route, "GET", url, response, world, by_id=by_id, carried=carried)
+                if not self.mutate:
+                    continue
+                ACCESSED_KEYS.clear()
+                form = self.form_for(ids)
+                response = self.html.post(path, form, headers={"HX-Request": "true"})
+                self.check(route, "POST", path, response, world, by_id=by_id)
+                baseline = self.after_write("POST", path, baseline)
+                # one foreign id at a time in the fields the form read, so an early 404 on one
+                # field cannot hide a missing check on another
+                for key in sorted(k for k in ACCESSED_KEYS if k in form and id_like(k)):
+                    single = self.form_for(ids, only=key)
+                    response = self.html.post(path, single, headers={"HX-Request": "true"})
+                    self.check(route, "POST", f"{path} [{key}]", response, world, by_id=by_id)
+                    baseline = self.after_write("POST", f"{path} [{key}]", baseline)
+
+    def form_for(self, ids: dict, only: str | None = None) -> dict:
+        """Form data with the foreign ids in every id field (or only in `only`), plausible
+        values elsewhere (a fresh phone, username … so a create form can succeed)."""
+        form = {}
+        for name in RESOURCE_BY_NAME:
+            resource = RESOURCE_BY_NAME[name]
+            if resource in ids and resource not in ("customer_search", "customer_phone"):
+                if only is None or name == only:
+                    form[name] = ids[resource]
+        for name, value in PLAUSIBLE.items():
+            form.setdefault(name, value)
+        self.requests += 1
+        form["phone"] = f"135{self.viewer.pk:03d}{self.requests:05d}"[:11]
+        form["mobile"] = form["phone"]
+        form["username"] = f"walker{self.viewer.pk}x{self.requests}"
+        form["password"] = form["new_password"] = form["confirm_password"] = "Walk-Passw0rd-2024!"
+        form["day"] = timezone.localdate().isoformat()
+        form["file"] = SimpleUploadedFile("walk.png", png_bytes(7), content_type="image/png")
+        return form
+
+    # -- API
+    def walk_api(self, operations: list[Route]):
+        baseline = snapshot(self.foreign_objects, self.other_chain_objects)
+        for op in operations:
+            for world in self.worlds:
+                ids = world.foreign_resources(self.viewer)
+                path = fill_path(op.path, ids)
+                if path is None:
+                    continue
+                by_id = bool(path_params(op.path))
+                self.exercised.add(("api", op.method, op.path))
+                url = path
+                if op.method == "GET":
+                    response = self.api.get(url)
+                    self.check(op, "GET", url, response, world, by_id=by_id)
+                    for key in op.query_params:
+                        where = f"query of {op.method} {op.path}"
+                        for value, carried in query_values(key, ids, where=where):
+                            response = self.api.get(url, {key: value})
+                            full = f"{url}?{key}={value}"
+                            self.check(
+                                op, "GET", full, response, world, by_id=by_id, carried=carried
+                            )
+                    continue
+                if not self.mutate:
+                    continue
+                where = f"body of {op.method} {op.path}"
+                body = body_for(op.body_schema, ids, where=where)
+                if op.multipart:
+                    body = {k: v for k, v in body.items() if v is not None}
+                    body["file"] = SimpleUploadedFile("walk.png", png_bytes(9), "image/png")
+                    response = self.api.generic(op.method, url, **_multipart(body))
+                else:
+                    response = self.api.generic(
+                        op.method, url, json.dumps(body), content_type="application/json"
+                    )
+                carried = {RESOURCE_BY_NAME.get(k) for k in body}
+                self.check(op, op.method, url, response, world, by_id=by_id, carried=carried)
+                baseline = self.after_write(op.method, url, baseline)
+
+
+def _multipart(body):
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    return {"data": encode_multipart(BOUNDARY, body), "content_type": MULTIPART_CONTENT}
+
+
+def make_walk(viewer, world_list, client_for, *, mutate=True) -> Walk:
+    from yanzhi.org.services import create_api_token
+
+    _token, key = create_api_token(viewer, name="scope walk", by=viewer)
+    return Walk(
+        viewer=viewer,
+        worlds=world_list,
+        foreign_objects=set().union(*(w.objects_for(viewer) for w in world_list)),
+        other_chain_objects=set().union(
+            *(w.objects_for(viewer) for w in world_list if w.org_id != viewer.org_id)
+        ),
+        html=client_for(viewer),
+        api=Client(HTTP_AUTHORIZATION=f"Bearer {key}"),
+        mutate=mutate,
+    )
+
+
+@pytest.fixture
+def recording(settings):
+    settings.MIDDLEWARE = [f"{__name__}.record_query_keys", *settings.MIDDLEWARE]
+
+
+# --- the tests ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("viewer_name", VIEWERS)
+def test_no_role_sees_or_changes_a_record_outside_its_scope(
+    viewer_name, request, worlds, client_for, recording
+):
+    # given every kind of record in worlds this viewer must not see
+    viewer = request.getfixturevalue(viewer_name)
+    foreign = foreign_worlds_of(viewer, worlds)
+    assert foreign, "every viewer has at least one foreign world"
+    walk = make_walk(viewer, foreign, client_for)
+    routes, operations = html_routes(), api_operations()
+
+    # when the viewer walks every page and every API operation with the foreign ids
+    walk.walk_html(routes)
+    walk.walk_api(operations)
+
+    # then nothing foreign was returned or changed …
+    assert not walk.violations, f"{len(walk.violations)} scope violations:\n" + "\n".join(
+        walk.violations
+    )
+    # … and no route was silently skipped: every one was exercised at least once
+    missing_html = {r.path for r in routes} - {e[1] for e in walk.exercised if e[0] == "html"}
+    missing_api = {(o.method, o.path) for o in operations} - {
+        (e[1], e[2]) for e in walk.exercised if e[0] == "api"
+    }
+    assert not missing_html, f"pages not walked: {sorted(missing_html)}"
+    assert not missing_api, f"API operations not walked: {sorted(missing_api)}"
+
+
+def test_the_walk_covers_every_route_and_would_see_a_leak(
+    worlds, store_a_consultant, client_for, recording
+):
+    # given the walker's view of the site
+    routes, operations = html_routes(), api_operations()
+    resolver_count = _count_resolver_routes()
+    from yanzhi.api import api
+
+    schema_count = sum(len(ops) for ops in api.get_openapi_schema()["paths"].values())
+
+    # then it walks everything the resolver and the schema have, except the listed skips …
+    assert len(routes) == resolver_count - _count_skipped_routes()
+    assert len(operations) == schema_count
+    for route in [*routes, *operations]:
+        for name in path_params(route.path):
+            resource_of_param(route.path, name)  # fails loudly on an unmapped parameter
+
+    # … and treating the consultant's OWN customer as foreign, the walk reports the markers
+    own = worlds["OWN"]
+    walk = make_walk(store_a_consultant, [own], client_for, mutate=False)
+    walk.walk_html(routes)
+    walk.walk_api(operations)
+    found = "\n".join(walk.violations)
+    customer = own.ids["customer"]
+    assert f"GET /customers/{customer}/ [world OWN] -> 200: leaked customer name" in found
+    assert f"GET /api/v1/customers/{customer} [world OWN] -> 200: leaked customer name" in found
+    assert f"GET /consultations/{own.ids['consultation']}/ [world OWN] -> 200: leaked" in found
+    assert f"GET /api/v1/medical-records/{own.ids['medical_record']} [world OWN] -> 200" in found
+    assert f"GET /photos/{own.ids['photo']}/ [world OWN] -> 200: leaked the photo" in found
+    assert "GET /api/v1/customers?q=2004 [world OWN] -> 200: leaked customer name" in found
+
+
+def _count_resolver_routes():
+    count = 0
+
+    def walk(patterns):
+        nonlocal count
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns)
+            else:
+                count += 1
+
+    walk(get_resolver().url_patterns)
+    return count
+
+
+def _count_skipped_routes():
+    count = 0
+
+    def walk(patterns, prefix, namespace):
+        nonlocal count
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern), p.namespace or namespace)
+            else:
+                path = prefix + str(p.pattern)
+                name = f"{namespace}:{p.name}" if namespace else (p.name or "")
+                if path.startswith(tuple(SKIPPED_ROUTE_PREFIXES)) or name in SKIPPED_ROUTE_NAMES:
+                    count += 1
+
+    walk(get_resolver().url_patterns, "", "")
+    return count
