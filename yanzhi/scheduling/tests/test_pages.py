@@ -221,6 +221,14 @@ def test_customer_appointments_fragment_newest_first(
     assert html.index(f"/appointments/{later.pk}/") < html.index(f"/appointments/{appointment.pk}/")
 
 
+def test_customer_appointments_fragment_offers_booking_only_to_roles_that_book(
+    client_for, store_a_front_desk, store_a_doctor, customer
+):
+    url = f"/customers/{customer.pk}/appointments/"
+    assert "新建预约" in client_for(store_a_front_desk).get(url).content.decode()
+    assert "新建预约" not in client_for(store_a_doctor).get(url).content.decode()
+
+
 # --- roster ----------------------------------------------------------------------------------------
 def test_roster_grid_for_manager_has_htmx_controls_and_front_desk_is_read_only(
     client_for, store_a, store_a_manager, store_a_front_desk, doctor_on_duty, morning
