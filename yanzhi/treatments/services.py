@@ -281,8 +281,13 @@ def execute_session(
 
     customer_services.lock_summary(entitlement.customer_id)
     entitlement = Entitlement.objects.select_for_update().get(pk=entitlement.pk)
+    if entitlement.status == Entitlement.Status.EXHAUSTED:
+        message = _("该疗程剩余次数不足")
+        raise BusinessError("no_sessions_left", message, fields={"sessions": [message]}, status=409)
     if entitlement.status != Entitlement.Status.ACTIVE:
-        message = _("该疗程已%(status)s,不能执行") % {"status": entitlement.get_status_display()}
+        message = _("该疗程状态为“%(status)s”,不能执行") % {
+            "status": entitlement.get_status_display()
+        }
         raise BusinessError("entitlement_not_active", message, status=409)
     if entitlement.expires_on is not None and entitlement.expires_on < today:
         message = _("该疗程已于 %(day)s 过期") % {"day": entitlement.expires_on.isoformat()}
@@ -395,7 +400,7 @@ def confirm_execution(execution: Execution, *, method: str, by: Staff) -> Execut
         by,
         "execution.confirmed",
         execution,
-        after={"method": method, "at": execution.customer_confirmed_at},
+        after={"method": method, "at": execution.customer_confirmed_at.isoformat()},
     )
     return execution
 
@@ -417,7 +422,9 @@ def extend_entitlement(
     customer_services.lock_summary(entitlement.customer_id)
     entitlement = Entitlement.objects.select_for_update().get(pk=entitlement.pk)
     if entitlement.status not in (Entitlement.Status.ACTIVE, Entitlement.Status.EXPIRED):
-        message = _("该疗程已%(status)s,不能延期") % {"status": entitlement.get_status_display()}
+        message = _("该疗程状态为“%(status)s”,不能延期") % {
+            "status": entitlement.get_status_display()
+        }
         raise BusinessError("entitlement_not_extendable", message, status=409)
     current = entitlement.expires_on
     if new_expires_on < store_today(entitlement.store) or (current and new_expires_on <= current):
