@@ -106,7 +106,17 @@ def _add_routers():
     from yanzhi.treatments.api import router as treatments
     from yanzhi.visits.api import router as visits
 
-    for router in (org, customers, catalog, inventory, scheduling, visits, clinical, treatments, core):
+    for router in (
+        org,
+        customers,
+        catalog,
+        inventory,
+        scheduling,
+        visits,
+        clinical,
+        treatments,
+        core,
+    ):
         api.add_router("/", router)
 
 
