@@ -103,9 +103,20 @@ def _add_routers():
     from yanzhi.inventory.api import router as inventory
     from yanzhi.org.api import router as org
     from yanzhi.scheduling.api import router as scheduling
+    from yanzhi.treatments.api import router as treatments
     from yanzhi.visits.api import router as visits
 
-    for router in (org, customers, catalog, inventory, scheduling, visits, clinical, core):
+    for router in (
+        org,
+        customers,
+        catalog,
+        inventory,
+        scheduling,
+        visits,
+        clinical,
+        treatments,
+        core,
+    ):
         api.add_router("/", router)
 
 

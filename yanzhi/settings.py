@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "yanzhi.scheduling",
     "yanzhi.visits",
     "yanzhi.clinical",
+    "yanzhi.treatments",
     "yanzhi.demo",
 ]
 

@@ -502,6 +502,20 @@ def note_visit(*, customer_id: int, arrived_at, visit_type: str) -> None:
     )
 
 
+def set_open_course_count(customer_id: int, count: int) -> None:
+    """Keep the summary's open-course count (active courses with sessions left) current; the
+    treatments app calls it inside the transaction that changed a course, after locking the
+    summary row (`lock_summary`), so concurrent changes of one customer's courses serialise."""
+    CustomerSummary.objects.filter(customer_id=customer_id).update(
+        open_course_count=count, updated_at=timezone.now()
+    )
+
+
+def lock_summary(customer_id: int) -> None:
+    """Lock a customer's summary row until the end of the caller's transaction."""
+    list(CustomerSummary.objects.select_for_update().filter(customer_id=customer_id).values("pk"))
+
+
 @transaction.atomic
 def unmask_customer(customer: Customer, *, by: Staff, field: str) -> str:
     """The full phone or ID number, for staff allowed to see it; every reveal is logged."""

@@ -66,6 +66,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "inventory.view": frozenset({DOCTOR, NURSE, CASHIER, MANAGER, HQ}),
     "inventory.manage": frozenset({MANAGER, HQ}),
     "period.close": frozenset({MANAGER, HQ}),
+    "treatment.view": frozenset({CONSULTANT, ONLINE, DOCTOR, NURSE, CASHIER, MANAGER, HQ}),
+    "treatment.execute": frozenset({DOCTOR, NURSE}),
+    "treatment.extend": frozenset({MANAGER, HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).
