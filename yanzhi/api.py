@@ -102,10 +102,11 @@ def _add_routers():
     from yanzhi.customers.api import router as customers
     from yanzhi.inventory.api import router as inventory
     from yanzhi.org.api import router as org
+    from yanzhi.sales.api import router as sales
     from yanzhi.scheduling.api import router as scheduling
     from yanzhi.visits.api import router as visits
 
-    for router in (org, customers, catalog, inventory, scheduling, visits, clinical, core):
+    for router in (org, customers, catalog, inventory, scheduling, visits, clinical, sales, core):
         api.add_router("/", router)
 
 

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "yanzhi.scheduling",
     "yanzhi.visits",
     "yanzhi.clinical",
+    "yanzhi.treatments",
+    "yanzhi.sales",
     "yanzhi.demo",
 ]
 

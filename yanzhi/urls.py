@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("yanzhi.scheduling.urls")),
     path("", include("yanzhi.clinical.urls")),
     path("", include("yanzhi.visits.urls")),
+    path("", include("yanzhi.sales.urls")),
 ]
