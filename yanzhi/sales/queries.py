@@ -237,7 +237,12 @@ def order_refund_mismatches() -> QuerySet[Order]:
 
 def summary_arrears_mismatches() -> QuerySet[CustomerSummary]:
     arrears = Coalesce(
-        Sum("customer__orders__arrears_amount"), Value(ZERO), output_field=MoneyField()
+        Sum(
+            "customer__orders__arrears_amount",
+            filter=Q(customer__orders__status__in=[Order.Status.PAID, Order.Status.REFUNDED]),
+        ),
+        Value(ZERO),
+        output_field=MoneyField(),
     )
     return CustomerSummary.objects.annotate(order_arrears=arrears).exclude(arrears_amount=arrears)
 

@@ -529,6 +529,8 @@ def pay_order(
         if line.method in Payment.SPEND_METHODS:
             spend += line.amount
     first_payment = order.status == Order.Status.PENDING
+    # A customer's arrears are those of paid orders: a pending order is not owed yet.
+    counted_arrears = ZERO if first_payment else order.arrears_amount
     order.paid_amount += total
     order.arrears_amount -= total
     if first_payment:
@@ -540,7 +542,7 @@ def pay_order(
     customer_services.note_money(
         customer_id=order.customer_id,
         spend_delta=spend,
-        arrears_delta=order.arrears_amount - Decimal(before["arrears_amount"]),
+        arrears_delta=order.arrears_amount - counted_arrears,
     )
     if first_payment:
         if order.is_deal:
