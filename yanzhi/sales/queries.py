@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum, Value
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -216,35 +216,49 @@ def prepaid_liability(scope: Scope) -> list[LiabilityRow]:
 
 
 # --- ledger recomputations (manage.py check_balances) ---------------------------------------------
+def _sum_of(model, link: str, field: str, **filters):
+    """A correlated subquery summing model.field per outer row (no join multiplication)."""
+    rows = (
+        model.objects.filter(**{link: OuterRef("pk")}, **filters)
+        .order_by()
+        .values(link)
+        .annotate(total=Sum(field))
+        .values("total")
+    )
+    return Coalesce(Subquery(rows, output_field=MoneyField()), Value(ZERO), output_field=MoneyField())
+
+
 def card_ledger_mismatches() -> QuerySet[StoredValueCard]:
-    ledger = Coalesce(Sum("ledger__delta"), Value(ZERO), output_field=MoneyField())
     return (
-        StoredValueCard.objects.annotate(ledger_sum=ledger)
-        .exclude(balance_amount=ledger)
+        StoredValueCard.objects.annotate(ledger_sum=_sum_of(StoredValueLedger, "card", "delta"))
+        .exclude(balance_amount=F("ledger_sum"))
         .select_related("customer")
     )
 
 
 def order_payment_mismatches() -> QuerySet[Order]:
-    paid = Coalesce(Sum("payments__amount"), Value(ZERO), output_field=MoneyField())
-    return Order.objects.annotate(payment_sum=paid).exclude(paid_amount=paid)
+    return Order.objects.annotate(payment_sum=_sum_of(Payment, "order", "amount")).exclude(
+        paid_amount=F("payment_sum")
+    )
 
 
 def order_refund_mismatches() -> QuerySet[Order]:
-    refunded = Coalesce(Sum("lines__refunded_amount"), Value(ZERO), output_field=MoneyField())
-    return Order.objects.annotate(line_refunds=refunded).exclude(refunded_amount=refunded)
+    from yanzhi.sales.models import OrderLine
+
+    return Order.objects.annotate(
+        line_refunds=_sum_of(OrderLine, "order", "refunded_amount")
+    ).exclude(refunded_amount=F("line_refunds"))
 
 
 def summary_arrears_mismatches() -> QuerySet[CustomerSummary]:
-    arrears = Coalesce(
-        Sum(
-            "customer__orders__arrears_amount",
-            filter=Q(customer__orders__status__in=[Order.Status.PAID, Order.Status.REFUNDED]),
-        ),
-        Value(ZERO),
-        output_field=MoneyField(),
+    """A customer's arrears are the arrears of their paid (or refunded) orders."""
+    rows = Order.objects.filter(
+        customer=OuterRef("customer_id"), status__in=[Order.Status.PAID, Order.Status.REFUNDED]
+    ).order_by().values("customer").annotate(total=Sum("arrears_amount")).values("total")
+    arrears = Coalesce(Subquery(rows, output_field=MoneyField()), Value(ZERO), output_field=MoneyField())
+    return CustomerSummary.objects.annotate(order_arrears=arrears).exclude(
+        arrears_amount=F("order_arrears")
     )
-    return CustomerSummary.objects.annotate(order_arrears=arrears).exclude(arrears_amount=arrears)
 
 
 def customer_orders(scope: Scope, customer: Customer) -> QuerySet[Order]:

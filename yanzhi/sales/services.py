@@ -606,6 +606,20 @@ def _refund_cards(line: OrderLine, units: int, *, by: Staff) -> Decimal:
     return min(value, line.amount - line.refunded_amount)
 
 
+def _refundable_units(line: OrderLine) -> int:
+    """Units that can still go back: for a course, only whole units of unused sessions; a
+    stored-value card line, its cards not yet taken back."""
+    if line.kind == Item.Kind.CARD and line.item.card_type == Item.CardType.STORED_VALUE:
+        return line.cards.filter(status=StoredValueCard.Status.ACTIVE).count()
+    per_unit = courses.sessions_per_unit(line)
+    if not per_unit:
+        return line.remaining_quantity
+    units = min(line.remaining_quantity, courses.unused_sessions(line) // per_unit)
+    if line.kind == Item.Kind.PACKAGE and units != line.remaining_quantity:
+        return 0
+    return units
+
+
 def _refund_line(line: OrderLine, units: int, n: int, *, by: Staff) -> Decimal:
     field = f"lines.{n}.quantity"
     if units > line.remaining_quantity:
@@ -712,7 +726,8 @@ def refund_order(
         for l in order.lines.select_related("item", "order").prefetch_related("item__components__item")
     }
     if full:
-        wanted = [(pk, l.remaining_quantity) for pk, l in by_id.items() if l.remaining_quantity]
+        wanted = [(pk, _refundable_units(l)) for pk, l in by_id.items()]
+        wanted = [(pk, units) for pk, units in wanted if units]
     else:
         wanted = []
         for n, row in enumerate(lines or ()):
