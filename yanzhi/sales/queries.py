@@ -9,7 +9,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from yanzhi.core.money import MoneyField
+from yanzhi.core.money import MoneyField, to_money
 from yanzhi.core.scope import Scope
 from yanzhi.core.timeutil import store_today
 from yanzhi.customers.models import Customer, CustomerSummary
@@ -207,8 +207,10 @@ def prepaid_liability(scope: Scope) -> list[LiabilityRow]:
         rows.append(
             LiabilityRow(
                 store=store,
-                stored_value_amount=live.aggregate(s=money)["s"],
-                expired_stored_value_amount=cards.filter(expires_on__lt=today).aggregate(s=money)["s"],
+                stored_value_amount=to_money(live.aggregate(s=money)["s"]),
+                expired_stored_value_amount=to_money(
+                    cards.filter(expires_on__lt=today).aggregate(s=money)["s"]
+                ),
                 card_count=live.count(),
             )
         )
