@@ -886,3 +886,9 @@ def refund_deposit(deposit: Deposit, *, by: Staff, reason: str) -> Deposit:
     deposit.refresh_from_db()
     audit.record(by, "deposit.refunded", deposit, note=reason)
     return deposit
+
+
+def price_lines(store: Store, lines) -> list[OrderLine]:
+    """The lines as open_order would price them, unsaved (the order screen's running total);
+    raises the same errors."""
+    return _build_lines(store, lines)
