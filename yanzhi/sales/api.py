@@ -56,15 +56,23 @@ def _detail(request, pk):
 
 
 def _lines(lines):
-    return [(l.item_id, l.quantity, l.discount_amount) for l in lines]
+    return [(ln.item_id, ln.quantity, ln.discount_amount) for ln in lines]
 
 
 @router.get("/orders", response=OrderPage, summary="Orders in scope, newest first")
-def list_orders(request, status: str = "", store_id: int | None = None, customer_id: int | None = None,
-                q: str = "", limit: int = 50, offset: int = 0):
+def list_orders(
+    request,
+    status: str = "",
+    store_id: int | None = None,
+    customer_id: int | None = None,
+    q: str = "",
+    limit: int = 50,
+    offset: int = 0,
+):
     policy.require(request.scope, "order.view")
-    qs = queries.order_list(request.scope, status=status, store_id=store_id,
-                            customer_id=customer_id, q=q)
+    qs = queries.order_list(
+        request.scope, status=status, store_id=store_id, customer_id=customer_id, q=q
+    )
     return _page(qs, limit, offset)
 
 
@@ -78,15 +86,34 @@ def create_order(request, data: OrderIn):
 
         visit = Visit.objects.filter(org_id=request.scope.org_id, pk=data.visit_id).first()
         if visit is None:
-            raise BusinessError("invalid_visit", _("到访记录不存在"), fields={"visit_id": [_("到访记录不存在")]}, status=422)
+            raise BusinessError(
+                "invalid_visit",
+                _("到访记录不存在"),
+                fields={"visit_id": [_("到访记录不存在")]},
+                status=422,
+            )
     channel = None
     if data.sales_channel_id:
-        channel = SourceChannel.objects.filter(org_id=request.scope.org_id, pk=data.sales_channel_id).first()
+        channel = SourceChannel.objects.filter(
+            org_id=request.scope.org_id, pk=data.sales_channel_id
+        ).first()
         if channel is None:
-            raise BusinessError("invalid_channel", _("销售渠道不存在"), fields={"sales_channel_id": [_("销售渠道不存在")]}, status=422)
-    order = services.open_order(customer, store=store, by=request.auth, lines=_lines(data.lines),
-                                order_type=data.order_type, visit=visit, sales_channel=channel,
-                                note=data.note)
+            raise BusinessError(
+                "invalid_channel",
+                _("销售渠道不存在"),
+                fields={"sales_channel_id": [_("销售渠道不存在")]},
+                status=422,
+            )
+    order = services.open_order(
+        customer,
+        store=store,
+        by=request.auth,
+        lines=_lines(data.lines),
+        order_type=data.order_type,
+        visit=visit,
+        sales_channel=channel,
+        note=data.note,
+    )
     if data.submit:
         services.submit_order(order, by=request.auth)
     return Status(201, _detail(request, order.pk))
@@ -101,8 +128,13 @@ def get_order(request, order_id: int):
 @router.patch("/orders/{order_id}", response=OrderOut)
 def patch_order(request, order_id: int, data: OrderPatch):
     order = queries.get_order(request.scope, order_id)
-    services.update_draft(order, by=request.auth, order_type=data.order_type, note=data.note,
-                          lines=_lines(data.lines) if data.lines is not None else None)
+    services.update_draft(
+        order,
+        by=request.auth,
+        order_type=data.order_type,
+        note=data.note,
+        lines=_lines(data.lines) if data.lines is not None else None,
+    )
     return _detail(request, order_id)
 
 
@@ -119,11 +151,19 @@ def reverse(request, order_id: int):
 
 
 @router.post("/orders/{order_id}/pay", response=OrderOut)
-def pay(request, order_id: int, data: PayIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+def pay(
+    request,
+    order_id: int,
+    data: PayIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+):
     order = queries.get_order(request.scope, order_id)
     services.pay_order(
         order,
-        payments=[PaymentLine(p.method, p.amount, p.card_id, p.coupon_id, p.deposit_id) for p in data.payments],
+        payments=[
+            PaymentLine(p.method, p.amount, p.card_id, p.coupon_id, p.deposit_id)
+            for p in data.payments
+        ],
         idempotency_key=data.idempotency_key or idempotency_key,
         business_date=data.business_date,
         by=request.auth,
@@ -134,8 +174,13 @@ def pay(request, order_id: int, data: PayIn, idempotency_key: str | None = Heade
 @router.post("/orders/{order_id}/refund", response=OrderOut)
 def refund(request, order_id: int, data: RefundIn):
     order = queries.get_order(request.scope, order_id)
-    services.refund_order(order, lines=[(l.line_id, l.quantity) for l in data.lines], full=data.full,
-                          reason=data.reason, by=request.auth)
+    services.refund_order(
+        order,
+        lines=[(ln.line_id, ln.quantity) for ln in data.lines],
+        full=data.full,
+        reason=data.reason,
+        by=request.auth,
+    )
     return _detail(request, order_id)
 
 
@@ -151,7 +196,9 @@ def list_cards(request, customer_id: int | None = None, limit: int = 50, offset:
 @router.post("/cards/{card_id}/extend", response=CardOut)
 def extend_card(request, card_id: int, data: ExtendIn):
     card = queries.get_card(request.scope, card_id)
-    return services.extend_card(card, new_expires_on=data.new_expires_on, reason=data.reason, by=request.auth)
+    return services.extend_card(
+        card, new_expires_on=data.new_expires_on, reason=data.reason, by=request.auth
+    )
 
 
 @router.get("/coupons", response=CouponPage, summary="E-coupons (电子券)")
@@ -166,19 +213,28 @@ def list_coupons(request, customer_id: int | None = None, limit: int = 50, offse
 @router.post("/coupons", response={201: CouponOut})
 def create_coupon(request, data: CouponIn):
     customer = customer_queries.get_customer(request.scope, data.customer_id)
-    coupon = services.issue_coupon(customer, value_amount=data.value_amount, expires_on=data.expires_on,
-                                   code=data.code, by=request.auth)
+    coupon = services.issue_coupon(
+        customer,
+        value_amount=data.value_amount,
+        expires_on=data.expires_on,
+        code=data.code,
+        by=request.auth,
+    )
     return Status(201, coupon)
 
 
 @router.post("/coupons/{coupon_id}/extend", response=CouponOut)
 def extend_coupon(request, coupon_id: int, data: ExtendIn):
     coupon = queries.get_coupon(request.scope, coupon_id)
-    return services.extend_coupon(coupon, new_expires_on=data.new_expires_on, reason=data.reason, by=request.auth)
+    return services.extend_coupon(
+        coupon, new_expires_on=data.new_expires_on, reason=data.reason, by=request.auth
+    )
 
 
 @router.get("/deposits", response=DepositPage, summary="Deposits (预约金)")
-def list_deposits(request, customer_id: int | None = None, status: str = "", limit: int = 50, offset: int = 0):
+def list_deposits(
+    request, customer_id: int | None = None, status: str = "", limit: int = 50, offset: int = 0
+):
     policy.require(request.scope, "order.view")
     qs = queries.deposits_for(request.scope).order_by("-id")
     if customer_id:
@@ -196,24 +252,50 @@ def create_deposit(request, data: DepositIn):
     if data.appointment_id:
         from yanzhi.scheduling.models import Appointment
 
-        appointment = Appointment.objects.filter(org_id=request.scope.org_id, pk=data.appointment_id).first()
+        appointment = Appointment.objects.filter(
+            org_id=request.scope.org_id, pk=data.appointment_id
+        ).first()
         if appointment is None:
-            raise BusinessError("invalid_appointment", _("预约不存在"), fields={"appointment_id": [_("预约不存在")]}, status=422)
-    deposit = services.take_deposit(customer, store=store, amount=data.amount, method=data.method,
-                                    appointment=appointment, by=request.auth)
+            raise BusinessError(
+                "invalid_appointment",
+                _("预约不存在"),
+                fields={"appointment_id": [_("预约不存在")]},
+                status=422,
+            )
+    deposit = services.take_deposit(
+        customer,
+        store=store,
+        amount=data.amount,
+        method=data.method,
+        appointment=appointment,
+        by=request.auth,
+    )
     return Status(201, deposit)
 
 
 def _definition_out(d: DealDefinition | None) -> dict:
     if d is None:
-        return {"id": None, "order_types": [], "min_amount": "0.00",
-                "kinds": list(DealDefinition.KINDS), "effective_from": None}
-    return {"id": d.pk, "order_types": d.order_types, "min_amount": d.min_amount,
-            "kinds": [k for k in DealDefinition.KINDS if k in d.enabled_kinds],
-            "effective_from": d.effective_from}
+        return {
+            "id": None,
+            "order_types": [],
+            "min_amount": "0.00",
+            "kinds": list(DealDefinition.KINDS),
+            "effective_from": None,
+        }
+    return {
+        "id": d.pk,
+        "order_types": d.order_types,
+        "min_amount": d.min_amount,
+        "kinds": [k for k in DealDefinition.KINDS if k in d.enabled_kinds],
+        "effective_from": d.effective_from,
+    }
 
 
-@router.get("/deal-definition", response=DealDefinitionOut, summary="The deal definition in force (成交配置)")
+@router.get(
+    "/deal-definition",
+    response=DealDefinitionOut,
+    summary="The deal definition in force (成交配置)",
+)
 def get_deal_definition(request):
     return _definition_out(queries.current_definition(request.scope))
 
@@ -221,16 +303,28 @@ def get_deal_definition(request):
 @router.put("/deal-definition", response=DealDefinitionOut)
 def put_deal_definition(request, data: DealDefinitionIn):
     org = Organization.objects.get(pk=request.scope.org_id)
-    d = services.set_deal_definition(org, order_types=data.order_types, min_amount=data.min_amount,
-                                     kinds=data.kinds, by=request.auth)
+    d = services.set_deal_definition(
+        org,
+        order_types=data.order_types,
+        min_amount=data.min_amount,
+        kinds=data.kinds,
+        by=request.auth,
+    )
     return _definition_out(d)
 
 
-@router.get("/prepaid-liability", response=list[LiabilityOut], summary="Unused stored value by store")
+@router.get(
+    "/prepaid-liability", response=list[LiabilityOut], summary="Unused stored value by store"
+)
 def prepaid_liability(request):
     policy.require(request.scope, "prepaid.view")
     return [
-        {"store_id": r.store.pk, "store_name": r.store.name, "stored_value_amount": r.stored_value_amount,
-         "expired_stored_value_amount": r.expired_stored_value_amount, "card_count": r.card_count}
+        {
+            "store_id": r.store.pk,
+            "store_name": r.store.name,
+            "stored_value_amount": r.stored_value_amount,
+            "expired_stored_value_amount": r.expired_stored_value_amount,
+            "card_count": r.card_count,
+        }
         for r in queries.prepaid_liability(request.scope)
     ]

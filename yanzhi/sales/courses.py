@@ -16,9 +16,7 @@ def sessions_per_unit(line) -> int:
     if line.kind == Item.Kind.CARD and item.card_type == Item.CardType.SESSIONS:
         return item.card_sessions or 0
     if line.kind == Item.Kind.PACKAGE:
-        return sum(
-            c.quantity for c in item.components.all() if c.item.kind == Item.Kind.SERVICE
-        )
+        return sum(c.quantity for c in item.components.all() if c.item.kind == Item.Kind.SERVICE)
     return 0
 
 

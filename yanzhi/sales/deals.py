@@ -24,7 +24,7 @@ class DealFacts:
 
 
 def facts_of(order) -> DealFacts:
-    return DealFacts(order.order_type, tuple((l.kind, l.amount) for l in order.lines.all()))
+    return DealFacts(order.order_type, tuple((ln.kind, ln.amount) for ln in order.lines.all()))
 
 
 def deal_amount(facts: DealFacts, enabled_kinds: Iterable[str]) -> Decimal:

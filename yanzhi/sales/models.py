@@ -102,7 +102,9 @@ class Order(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["org", "order_no"], name="order_no_unique_in_org"),
             models.CheckConstraint(
-                condition=Q(arrears_amount=F("payable_amount") - F("refunded_amount") - F("paid_amount")),
+                condition=Q(
+                    arrears_amount=F("payable_amount") - F("refunded_amount") - F("paid_amount")
+                ),
                 name="order_arrears_is_payable_minus_refunded_minus_paid",
             ),
             models.CheckConstraint(
@@ -134,7 +136,9 @@ class OrderLine(models.Model):
     class Meta:
         ordering = ["order_id", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="order_line_quantity_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(discount_amount__gte=0, amount__gte=0),
                 name="order_line_amounts_non_negative",
@@ -178,7 +182,9 @@ class StoredValueCard(TimeStampedModel):
     class Meta:
         ordering = ["org_id", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(balance_amount__gte=0), name="card_balance_non_negative"),
+            models.CheckConstraint(
+                condition=Q(balance_amount__gte=0), name="card_balance_non_negative"
+            ),
             models.UniqueConstraint(fields=["org", "card_no"], name="card_no_unique_in_org"),
         ]
         indexes = [
@@ -359,7 +365,10 @@ class Payment(models.Model):
         ordering = ["order_id", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(refund_of__isnull=True, amount__gt=0) | Q(refund_of__isnull=False, amount__lt=0)),
+                condition=(
+                    Q(refund_of__isnull=True, amount__gt=0)
+                    | Q(refund_of__isnull=False, amount__lt=0)
+                ),
                 name="payment_sign_matches_kind",
             ),
         ]

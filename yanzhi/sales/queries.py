@@ -111,9 +111,7 @@ def cards_for(scope: Scope) -> QuerySet[StoredValueCard]:
     of customers it sees."""
     from yanzhi.customers.queries import customers_for
 
-    return StoredValueCard.objects.filter(
-        org_id=scope.org_id, customer__in=customers_for(scope)
-    )
+    return StoredValueCard.objects.filter(org_id=scope.org_id, customer__in=customers_for(scope))
 
 
 def get_card(scope: Scope, pk: int) -> StoredValueCard:
@@ -173,7 +171,11 @@ def pay_sources(order: Order) -> PaySources:
 
 
 def current_definition(scope: Scope) -> DealDefinition | None:
-    return DealDefinition.objects.filter(org_id=scope.org_id).order_by("-effective_from", "-id").first()
+    return (
+        DealDefinition.objects.filter(org_id=scope.org_id)
+        .order_by("-effective_from", "-id")
+        .first()
+    )
 
 
 def definition_history(scope: Scope) -> QuerySet[DealDefinition]:
@@ -227,7 +229,9 @@ def _sum_of(model, link: str, field: str, **filters):
         .annotate(total=Sum(field))
         .values("total")
     )
-    return Coalesce(Subquery(rows, output_field=MoneyField()), Value(ZERO), output_field=MoneyField())
+    return Coalesce(
+        Subquery(rows, output_field=MoneyField()), Value(ZERO), output_field=MoneyField()
+    )
 
 
 def card_ledger_mismatches() -> QuerySet[StoredValueCard]:
@@ -254,10 +258,18 @@ def order_refund_mismatches() -> QuerySet[Order]:
 
 def summary_arrears_mismatches() -> QuerySet[CustomerSummary]:
     """A customer's arrears are the arrears of their paid (or refunded) orders."""
-    rows = Order.objects.filter(
-        customer=OuterRef("customer_id"), status__in=[Order.Status.PAID, Order.Status.REFUNDED]
-    ).order_by().values("customer").annotate(total=Sum("arrears_amount")).values("total")
-    arrears = Coalesce(Subquery(rows, output_field=MoneyField()), Value(ZERO), output_field=MoneyField())
+    rows = (
+        Order.objects.filter(
+            customer=OuterRef("customer_id"), status__in=[Order.Status.PAID, Order.Status.REFUNDED]
+        )
+        .order_by()
+        .values("customer")
+        .annotate(total=Sum("arrears_amount"))
+        .values("total")
+    )
+    arrears = Coalesce(
+        Subquery(rows, output_field=MoneyField()), Value(ZERO), output_field=MoneyField()
+    )
     return CustomerSummary.objects.annotate(order_arrears=arrears).exclude(
         arrears_amount=F("order_arrears")
     )
@@ -265,6 +277,3 @@ def summary_arrears_mismatches() -> QuerySet[CustomerSummary]:
 
 def customer_orders(scope: Scope, customer: Customer) -> QuerySet[Order]:
     return orders_for(scope).filter(customer=customer).select_related("store", "consultant")
-
-
-

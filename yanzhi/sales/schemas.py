@@ -117,7 +117,9 @@ class PaymentLineIn(Schema):
 
 class PayIn(Schema):
     payments: list[PaymentLineIn]
-    idempotency_key: str | None = Field(None, max_length=80, description="or the Idempotency-Key header")
+    idempotency_key: str | None = Field(
+        None, max_length=80, description="or the Idempotency-Key header"
+    )
     business_date: date | None = None
 
 

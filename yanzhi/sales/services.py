@@ -95,7 +95,9 @@ def _money(value, field: str, *, positive: bool = True) -> Decimal:
     if amount is None or not amount.is_finite() or abs(amount) >= Decimal("1e10"):
         raise _error("invalid_amount", _("请输入正确的金额"), field, 422)
     if amount < 0 or (positive and amount == 0):
-        raise _error("invalid_amount", _("金额必须大于0") if positive else _("金额不能为负数"), field, 422)
+        raise _error(
+            "invalid_amount", _("金额必须大于0") if positive else _("金额不能为负数"), field, 422
+        )
     return amount
 
 
@@ -157,8 +159,8 @@ def _write_lines(order: Order, lines: list[OrderLine]) -> None:
     for line in lines:
         line.order = order
     OrderLine.objects.bulk_create(lines)
-    order.list_amount = sum((l.unit_price_amount * l.quantity for l in lines), ZERO)
-    order.discount_amount = sum((l.discount_amount for l in lines), ZERO)
+    order.list_amount = sum((ln.unit_price_amount * ln.quantity for ln in lines), ZERO)
+    order.discount_amount = sum((ln.discount_amount for ln in lines), ZERO)
     order.payable_amount = order.list_amount - order.discount_amount
     order.arrears_amount = order.payable_amount
 
@@ -381,7 +383,9 @@ def _use_coupon(order, payment, line, n, day) -> None:
     if coupon is None or coupon.customer_id != order.customer_id:
         raise _error("invalid_coupon", _("电子券不存在或不属于该客户"), field, 422)
     if line.amount > coupon.value_amount:
-        raise _error("coupon_value_exceeded", _("抵扣金额不能超过券面额"), f"payments.{n}.amount", 422)
+        raise _error(
+            "coupon_value_exceeded", _("抵扣金额不能超过券面额"), f"payments.{n}.amount", 422
+        )
     payment.coupon = coupon
     payment.save()
     used = Coupon.objects.filter(
@@ -413,19 +417,25 @@ def _request_for(order: Order, key: str, by: Staff) -> PaymentRequest | None:
     earlier = PaymentRequest.objects.filter(org_id=order.org_id, key=key).first()
     if earlier is not None:
         if earlier.order_id != order.pk:
-            raise _error("idempotency_key_reused", _("该请求编号已用于其他订单"), "idempotency_key", 409)
+            raise _error(
+                "idempotency_key_reused", _("该请求编号已用于其他订单"), "idempotency_key", 409
+            )
         return earlier
     try:
         with transaction.atomic():
             PaymentRequest.objects.create(org_id=order.org_id, order=order, key=key, by=by)
     except IntegrityError:
-        raise _error("idempotency_key_reused", _("该请求编号已用于其他订单"), "idempotency_key", 409) from None
+        raise _error(
+            "idempotency_key_reused", _("该请求编号已用于其他订单"), "idempotency_key", 409
+        ) from None
     return None
 
 
 def _grant_purchases(order: Order, *, day: date, by: Staff) -> None:
     """What the paid lines give the customer: courses and stored-value cards."""
-    lines = order.lines.select_related("item__card_service").prefetch_related("item__components__item")
+    lines = order.lines.select_related("item__card_service").prefetch_related(
+        "item__components__item"
+    )
     for line in lines:
         item = line.item
         expires_on = day + timedelta(days=item.valid_days) if item.valid_days else None
@@ -495,16 +505,14 @@ def pay_order(
         raise _error("invalid_date", _("业务日期不能晚于今天"), "business_date", 422)
     ensure_period_open(order.store_id, day)
     lines = _clean_payments(payments)
-    total = sum((l.amount for l in lines), ZERO)
+    total = sum((ln.amount for ln in lines), ZERO)
     if total > order.arrears_amount:
         message = _("超过应付金额:应付 %(due)s 元,本次收款 %(total)s 元") % {
             "due": order.arrears_amount,
             "total": total,
         }
         raise _error("overpaid", message, "payments", 422)
-    request = (
-        PaymentRequest.objects.get(org_id=order.org_id, key=key) if key else None
-    )
+    request = PaymentRequest.objects.get(org_id=order.org_id, key=key) if key else None
     before = _snapshot(order)
     spend = ZERO
     for n, line in enumerate(lines):
@@ -554,7 +562,7 @@ def pay_order(
         order,
         before=before,
         after=_snapshot(order),
-        note=", ".join(f"{l.method} {l.amount}" for l in lines),
+        note=", ".join(f"{ln.method} {ln.amount}" for ln in lines),
     )
     return order
 
@@ -632,7 +640,10 @@ def _refund_line(line: OrderLine, units: int, n: int, *, by: Staff) -> Decimal:
         granted = courses.sessions_per_unit(line) * line.remaining_quantity
         if units != line.remaining_quantity or courses.unused_sessions(line) != granted:
             raise _error(
-                "package_partly_used", _("套餐已部分使用,不能退款(套餐只能整单未使用时退)"), field, 409
+                "package_partly_used",
+                _("套餐已部分使用,不能退款(套餐只能整单未使用时退)"),
+                field,
+                409,
             )
     if courses.sessions_per_unit(line):
         try:
@@ -649,7 +660,9 @@ def _return_money(order: Order, amount: Decimal, *, day: date, by: Staff) -> Dec
     counted as the customer's spend."""
     spend, left = ZERO, amount
     originals = list(
-        order.payments.filter(refund_of__isnull=True).select_related("card", "coupon").order_by("-id")
+        order.payments.filter(refund_of__isnull=True)
+        .select_related("card", "coupon")
+        .order_by("-id")
     )
     for original in originals:
         if left <= 0:
@@ -704,9 +717,7 @@ def _return_money(order: Order, amount: Decimal, *, day: date, by: Staff) -> Dec
 
 
 @transaction.atomic
-def refund_order(
-    order: Order, *, lines=None, full: bool = False, by: Staff, reason: str
-) -> Order:
+def refund_order(order: Order, *, lines=None, full: bool = False, by: Staff, reason: str) -> Order:
     """Refund lines (or everything still refundable with full=True). The refunded value first
     cancels arrears; only the rest is money, returned to the original methods, latest first.
     Used sessions are not refundable; a stored-value card refunds its unused balance. A deal
@@ -722,11 +733,13 @@ def refund_order(
     day = _today(order.store)
     ensure_period_open(order.store_id, day)
     by_id = {
-        l.pk: l
-        for l in order.lines.select_related("item", "order").prefetch_related("item__components__item")
+        ln.pk: ln
+        for ln in order.lines.select_related("item", "order").prefetch_related(
+            "item__components__item"
+        )
     }
     if full:
-        wanted = [(pk, _refundable_units(l)) for pk, l in by_id.items()]
+        wanted = [(pk, _refundable_units(ln)) for pk, ln in by_id.items()]
         wanted = [(pk, units) for pk, units in wanted if units]
     else:
         wanted = []
@@ -751,7 +764,7 @@ def refund_order(
     order.refunded_amount += value
     order.paid_amount -= money
     order.arrears_amount = order.payable_amount - order.refunded_amount - order.paid_amount
-    if all(l.refunded_quantity == l.quantity for l in by_id.values()):
+    if all(ln.refunded_quantity == ln.quantity for ln in by_id.values()):
         order.status = Order.Status.REFUNDED
     order.save()
     customer_services.note_money(
@@ -766,7 +779,9 @@ def refund_order(
 # --- cards, coupons, deposits ------------------------------------------------------------------------
 def _new_expiry(old: date | None, new: date, today: date) -> date:
     if new is None or new < today or (old is not None and new <= old):
-        raise _error("invalid_expiry", _("新的有效期须晚于原有效期且不早于今天"), "new_expires_on", 422)
+        raise _error(
+            "invalid_expiry", _("新的有效期须晚于原有效期且不早于今天"), "new_expires_on", 422
+        )
     return new
 
 
@@ -792,8 +807,14 @@ def extend_card(card: StoredValueCard, *, new_expires_on: date, reason: str, by:
         note=reason.strip()[:200],
         by=by,
     )
-    audit.record(by, "card.extended", card, before=before,
-                 after=audit.snapshot(card, ["expires_on"]), note=reason)
+    audit.record(
+        by,
+        "card.extended",
+        card,
+        before=before,
+        after=audit.snapshot(card, ["expires_on"]),
+        note=reason,
+    )
     return card
 
 
@@ -833,11 +854,19 @@ def extend_coupon(coupon: Coupon, *, new_expires_on: date, reason: str, by: Staf
     if coupon.status == Coupon.Status.USED:
         raise _error("coupon_used", _("已使用的电子券不能延期"), status=409)
     before = audit.snapshot(coupon, ["expires_on", "status"])
-    coupon.expires_on = _new_expiry(coupon.expires_on, new_expires_on, store_today(coupon.customer.store))
+    coupon.expires_on = _new_expiry(
+        coupon.expires_on, new_expires_on, store_today(coupon.customer.store)
+    )
     coupon.status = Coupon.Status.UNUSED
     coupon.save(update_fields=["expires_on", "status", "updated_at"])
-    audit.record(by, "coupon.extended", coupon, before=before,
-                 after=audit.snapshot(coupon, ["expires_on", "status"]), note=reason)
+    audit.record(
+        by,
+        "coupon.extended",
+        coupon,
+        before=before,
+        after=audit.snapshot(coupon, ["expires_on", "status"]),
+        note=reason,
+    )
     return coupon
 
 

@@ -72,7 +72,11 @@ def _posted_lines(request) -> list[tuple]:
     quantities = request.POST.getlist("quantity")
     discounts = request.POST.getlist("discount")
     return [
-        (item_id, quantities[n] if n < len(quantities) else "", discounts[n] if n < len(discounts) else "0")
+        (
+            item_id,
+            quantities[n] if n < len(quantities) else "",
+            discounts[n] if n < len(discounts) else "0",
+        )
         for n, item_id in enumerate(ids)
         if item_id
     ]
@@ -88,26 +92,45 @@ def order_list(request):
     except ValueError:
         pass
     orders = queries.order_list(
-        request.scope, status=status, store_id=_int(request.GET.get("store")), day=day,
+        request.scope,
+        status=status,
+        store_id=_int(request.GET.get("store")),
+        day=day,
         q=request.GET.get("q", ""),
     )
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
     name = "sales/order_list.html" + ("#rows" if request.htmx else "")
-    return render(request, name, {
-        "page": page, "statuses": Order.Status.choices, "status": status,
-        "stores": org_queries.stores_for(request.scope), "filters": request.GET,
-    })
+    return render(
+        request,
+        name,
+        {
+            "page": page,
+            "statuses": Order.Status.choices,
+            "status": status,
+            "stores": org_queries.stores_for(request.scope),
+            "filters": request.GET,
+        },
+    )
 
 
 @requires("order.open")
 @vary_on_headers("HX-Request")
 def order_new(request):
     store = _store(request)
-    customer = customer_queries.get_customer(request.scope, _int(request.GET.get("customer") or request.POST.get("customer")) or 0)
+    customer = customer_queries.get_customer(
+        request.scope, _int(request.GET.get("customer") or request.POST.get("customer")) or 0
+    )
     visit_id = _int(request.GET.get("visit") or request.POST.get("visit"))
     visit = customer.visits.filter(pk=visit_id).first() if visit_id else None
-    context = {"customer": customer, "store": store, "visit": visit, "lines": [], "error": None,
-               "order_type": request.POST.get("order_type", ""), "note": request.POST.get("note", "")}
+    context = {
+        "customer": customer,
+        "store": store,
+        "visit": visit,
+        "lines": [],
+        "error": None,
+        "order_type": request.POST.get("order_type", ""),
+        "note": request.POST.get("note", ""),
+    }
     if request.method == "POST":
         raw = _posted_lines(request)
         try:
@@ -116,8 +139,13 @@ def order_new(request):
             action = request.POST.get("action", "preview")
             if action in {"draft", "submit"}:
                 order = services.open_order(
-                    customer, store=store, by=request.user, lines=raw, visit=visit,
-                    order_type=context["order_type"], note=context["note"],
+                    customer,
+                    store=store,
+                    by=request.user,
+                    lines=raw,
+                    visit=visit,
+                    order_type=context["order_type"],
+                    note=context["note"],
                 )
                 if action == "submit":
                     services.submit_order(order, by=request.user)
@@ -126,7 +154,7 @@ def order_new(request):
             _refused(error)
             context["error"] = error
             context["lines"] = _fallback_lines(store, raw)
-        context["total"] = sum((l.amount for l in context["lines"]), Decimal("0.00"))
+        context["total"] = sum((ln.amount for ln in context["lines"]), Decimal("0.00"))
         status = 422 if context["error"] else 200
         return render(request, "sales/order_new.html#screen", context, status=status)
     return render(request, "sales/order_new.html", context)
@@ -161,11 +189,17 @@ def _detail_context(request, order, *, error=None, refund_error=None):
         "order": order,
         "sources": queries.pay_sources(order),
         "methods": Payment.Method.choices,
-        "idempotency_key": secrets.token_urlsafe(16),  # a fresh key per render: a double click pays once
+        "idempotency_key": secrets.token_urlsafe(
+            16
+        ),  # a fresh key per render: a double click pays once
         "error": error,
         "refund_error": refund_error,
-        "can_refund": order.status == Order.Status.PAID and policy.can(request.scope, "order.refund"),
-        "can_pay": (order.status == Order.Status.PENDING or (order.status == Order.Status.PAID and order.arrears_amount > 0))
+        "can_refund": order.status == Order.Status.PAID
+        and policy.can(request.scope, "order.refund"),
+        "can_pay": (
+            order.status == Order.Status.PENDING
+            or (order.status == Order.Status.PAID and order.arrears_amount > 0)
+        )
         and policy.can(request.scope, "order.pay"),
     }
 
@@ -178,12 +212,15 @@ def _payment_lines(request) -> list[PaymentLine]:
         if not amount.strip():
             continue
         source = _int(sources[n]) if n < len(sources) else None
-        lines.append(PaymentLine(
-            method, amount,
-            card_id=source if method == "stored_value" else None,
-            coupon_id=source if method == "coupon" else None,
-            deposit_id=source if method == "deposit" else None,
-        ))
+        lines.append(
+            PaymentLine(
+                method,
+                amount,
+                card_id=source if method == "stored_value" else None,
+                coupon_id=source if method == "coupon" else None,
+                deposit_id=source if method == "deposit" else None,
+            )
+        )
     return lines
 
 
@@ -192,12 +229,21 @@ def _payment_lines(request) -> list[PaymentLine]:
 def order_pay(request, pk: int):
     order = queries.get_order(request.scope, pk)
     try:
-        services.pay_order(order, payments=_payment_lines(request),
-                           idempotency_key=request.POST.get("idempotency_key"), by=request.user)
+        services.pay_order(
+            order,
+            payments=_payment_lines(request),
+            idempotency_key=request.POST.get("idempotency_key"),
+            by=request.user,
+        )
     except BusinessError as error:
         _refused(error)
         order = queries.get_order_detail(request.scope, pk)
-        return render(request, "sales/order_detail.html#pay", _detail_context(request, order, error=error), status=422)
+        return render(
+            request,
+            "sales/order_detail.html#pay",
+            _detail_context(request, order, error=error),
+            status=422,
+        )
     return HttpResponseClientRedirect(reverse("sales:order-detail", args=[pk]))
 
 
@@ -206,13 +252,23 @@ def order_pay(request, pk: int):
 def order_refund(request, pk: int):
     order = queries.get_order_detail(request.scope, pk)
     full = request.POST.get("full") == "1"
-    lines = [(line.pk, _int(request.POST.get(f"refund_{line.pk}"))) for line in order.lines.all()
-             if _int(request.POST.get(f"refund_{line.pk}"))]
+    lines = [
+        (line.pk, _int(request.POST.get(f"refund_{line.pk}")))
+        for line in order.lines.all()
+        if _int(request.POST.get(f"refund_{line.pk}"))
+    ]
     try:
-        services.refund_order(order, lines=lines, full=full, reason=request.POST.get("reason", ""), by=request.user)
+        services.refund_order(
+            order, lines=lines, full=full, reason=request.POST.get("reason", ""), by=request.user
+        )
     except BusinessError as error:
         _refused(error)
-        return render(request, "sales/order_detail.html#refund", _detail_context(request, order, refund_error=error), status=422)
+        return render(
+            request,
+            "sales/order_detail.html#refund",
+            _detail_context(request, order, refund_error=error),
+            status=422,
+        )
     return HttpResponseClientRedirect(reverse("sales:order-detail", args=[pk]))
 
 
@@ -239,9 +295,16 @@ def customer_orders(request, pk: int):
     orders = queries.customer_orders(request.scope, customer)[:50]
     cards = queries.cards_for(request.scope).filter(customer=customer).order_by("-id")
     coupons = queries.coupons_for(request.scope).filter(customer=customer).order_by("-id")[:20]
-    return render(request, "sales/customer_orders.html", {
-        "customer": customer, "orders": orders, "cards": cards, "coupons": coupons,
-    })
+    return render(
+        request,
+        "sales/customer_orders.html",
+        {
+            "customer": customer,
+            "orders": orders,
+            "cards": cards,
+            "coupons": coupons,
+        },
+    )
 
 
 @requires("deal.configure")
@@ -250,22 +313,40 @@ def deal_definition(request):
     error = None
     if request.method == "POST":
         org = Organization.objects.get(pk=request.scope.org_id)
-        types = [t.strip() for t in request.POST.get("order_types", "").replace(",", ",").split(",")]
+        types = [
+            t.strip() for t in request.POST.get("order_types", "").replace(",", ",").split(",")
+        ]
         try:
             services.set_deal_definition(
-                org, order_types=[t for t in types if t], min_amount=request.POST.get("min_amount") or "0",
-                kinds=request.POST.getlist("kinds"), by=request.user,
+                org,
+                order_types=[t for t in types if t],
+                min_amount=request.POST.get("min_amount") or "0",
+                kinds=request.POST.getlist("kinds"),
+                by=request.user,
             )
             return redirect("sales:deal-definition")
         except BusinessError as error_:
             _refused(error_)
             error = error_
     kinds = current.enabled_kinds if current else frozenset(DealDefinition.KINDS)
-    labels = dict(zip(DealDefinition.KINDS, [_("服务项目"), _("商品"), _("药品"), _("套餐"), _("卡项")], strict=True))
-    return render(request, "sales/deal_definition.html", {
-        "current": current, "history": queries.definition_history(request.scope)[:20], "error": error,
-        "kinds": [(k, labels[k], k in kinds) for k in DealDefinition.KINDS],
-    }, status=422 if error else 200)
+    labels = dict(
+        zip(
+            DealDefinition.KINDS,
+            [_("服务项目"), _("商品"), _("药品"), _("套餐"), _("卡项")],
+            strict=True,
+        )
+    )
+    return render(
+        request,
+        "sales/deal_definition.html",
+        {
+            "current": current,
+            "history": queries.definition_history(request.scope)[:20],
+            "error": error,
+            "kinds": [(k, labels[k], k in kinds) for k in DealDefinition.KINDS],
+        },
+        status=422 if error else 200,
+    )
 
 
 @requires("prepaid.view")

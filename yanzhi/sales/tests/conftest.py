@@ -24,16 +24,24 @@ def _frozen_clock():
 
 def make_item(org, code, name, price, kind=Item.Kind.SERVICE, **extra):
     return Item.objects.create(
-        org=org, kind=kind, code=code, name=name, price_amount=Decimal(price),
-        order_type=extra.pop("order_type", "医美"), **extra,
+        org=org,
+        kind=kind,
+        code=code,
+        name=name,
+        price_amount=Decimal(price),
+        order_type=extra.pop("order_type", "医美"),
+        **extra,
     )
 
 
 def assign(item, *stores, price=None):
     for store in stores:
         StoreItem.objects.create(
-            org_id=store.org_id, store=store, item=item,
-            free_pricing=price is not None, price_amount=Decimal(price) if price else None,
+            org_id=store.org_id,
+            store=store,
+            item=item,
+            free_pricing=price is not None,
+            price_amount=Decimal(price) if price else None,
         )
     return item
 
@@ -52,9 +60,16 @@ def cream(chain, store_a):
 def sv_card(chain, store_a):
     """A ¥10,000 stored-value card worth ¥11,000."""
     return assign(
-        make_item(chain, "C01", "万元储值卡", "10000.00", kind=Item.Kind.CARD,
-                  card_type=Item.CardType.STORED_VALUE, card_value_amount=Decimal("11000.00"),
-                  valid_days=365),
+        make_item(
+            chain,
+            "C01",
+            "万元储值卡",
+            "10000.00",
+            kind=Item.Kind.CARD,
+            card_type=Item.CardType.STORED_VALUE,
+            card_value_amount=Decimal("11000.00"),
+            valid_days=365,
+        ),
         store_a,
     )
 
@@ -62,8 +77,16 @@ def sv_card(chain, store_a):
 @pytest.fixture
 def session_card(chain, store_a, hydra):
     return assign(
-        make_item(chain, "C02", "水光5次卡", "4000.00", kind=Item.Kind.CARD,
-                  card_type=Item.CardType.SESSIONS, card_sessions=5, card_service=hydra),
+        make_item(
+            chain,
+            "C02",
+            "水光5次卡",
+            "4000.00",
+            kind=Item.Kind.CARD,
+            card_type=Item.CardType.SESSIONS,
+            card_sessions=5,
+            card_service=hydra,
+        ),
         store_a,
     )
 
@@ -93,7 +116,10 @@ def open_pending(store_a, store_a_consultant, customer):
 
     def make(lines, cust=None, order_type="医美"):
         order = services.open_order(
-            cust or customer, store=store_a, by=store_a_consultant, lines=lines,
+            cust or customer,
+            store=store_a,
+            by=store_a_consultant,
+            lines=lines,
             order_type=order_type,
         )
         return services.submit_order(order, by=store_a_consultant)

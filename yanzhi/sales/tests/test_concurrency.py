@@ -47,8 +47,9 @@ def _card_with_balance(card_with, store_a_cashier, open_pending, hydra, balance)
     card = card_with()
     spend = Decimal("11000") - Decimal(balance)
     order = open_pending([(hydra.pk, 11, "0")])
-    services.pay_order(order, payments=[card_line(card, spend), cash(Decimal("11000") - spend)],
-                       by=store_a_cashier)
+    services.pay_order(
+        order, payments=[card_line(card, spend), cash(Decimal("11000") - spend)], by=store_a_cashier
+    )
     card.refresh_from_db()
     assert card.balance_amount == Decimal(balance)
     return card
@@ -56,24 +57,35 @@ def _card_with_balance(card_with, store_a_cashier, open_pending, hydra, balance)
 
 @pytest.mark.parametrize("cashiers, affordable", [(2, 1), (8, 3)])
 @pytest.mark.django_db(transaction=True)
-def test_cashiers_paying_from_one_card_at_once(cashiers, affordable, card_with, open_pending, hydra, store_a_cashier):
+def test_cashiers_paying_from_one_card_at_once(
+    cashiers, affordable, card_with, open_pending, hydra, store_a_cashier
+):
     # given: ¥{affordable × 300 + 100} left; each cashier takes ¥300 for an order of its own
-    card = _card_with_balance(card_with, store_a_cashier, open_pending, hydra, affordable * 300 + 100)
+    card = _card_with_balance(
+        card_with, store_a_cashier, open_pending, hydra, affordable * 300 + 100
+    )
     orders = [open_pending([(hydra.pk, 1, "700")]) for _ in range(cashiers)]
 
     def pay(order):
-        return lambda: services.pay_order(order, payments=[card_line(card, "300")], by=store_a_cashier)
+        return lambda: services.pay_order(
+            order, payments=[card_line(card, "300")], by=store_a_cashier
+        )
 
     # when
     results = run_concurrently([pay(o) for o in orders])
     # then
-    assert sorted(results) == sorted(["ok"] * affordable + ["insufficient_balance"] * (cashiers - affordable)), results
+    assert sorted(results) == sorted(
+        ["ok"] * affordable + ["insufficient_balance"] * (cashiers - affordable)
+    ), results
     card.refresh_from_db()
     assert card.balance_amount == Decimal("100.00")
     ledger = StoredValueLedger.objects.filter(card=card).aggregate(s=Sum("delta"))["s"]
     assert ledger == card.balance_amount
-    afters = sorted(StoredValueLedger.objects.filter(card=card, reason="paid", payment__order__in=orders)
-                    .values_list("balance_after", flat=True))
+    afters = sorted(
+        StoredValueLedger.objects.filter(
+            card=card, reason="paid", payment__order__in=orders
+        ).values_list("balance_after", flat=True)
+    )
     assert afters == [Decimal(100 + 300 * n) for n in range(affordable)]
     assert StoredValueCard.objects.filter(balance_amount__lt=0).count() == 0
 
@@ -84,7 +96,9 @@ def test_concurrent_duplicate_keys_charge_once(open_pending, hydra, store_a_cash
     order = open_pending([(hydra.pk, 1, 0)])
 
     def pay():
-        return services.pay_order(order, payments=[cash("600")], idempotency_key="dbl-click", by=store_a_cashier)
+        return services.pay_order(
+            order, payments=[cash("600")], idempotency_key="dbl-click", by=store_a_cashier
+        )
 
     # when
     results = run_concurrently([pay] * 5)

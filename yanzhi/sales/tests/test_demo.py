@@ -7,11 +7,29 @@ from yanzhi.sales.demo import build_sales
 from yanzhi.sales.models import Order, StoredValueLedger
 
 
-def test_build_sales(chain, store_a, hq_admin, store_a_consultant, store_a_cashier, store_a_manager, hydra, cream, sv_card):
-    customers = [make_customer(store_a, name=f"客户{n}", consultant=store_a_consultant) for n in range(12)]
-    staff = {"hq": [hq_admin], "consultant": [store_a_consultant], "cashier": [store_a_cashier],
-             "store_manager": [store_a_manager]}
-    made = build_sales(chain, [store_a], staff, customers, {store_a.pk: customers})
+def test_build_sales(
+    chain,
+    store_a,
+    hq_admin,
+    store_a_consultant,
+    store_a_cashier,
+    store_a_manager,
+    hydra,
+    cream,
+    sv_card,
+):
+    customers = [
+        make_customer(store_a, name=f"客户{n}", consultant=store_a_consultant) for n in range(12)
+    ]
+    staff = {
+        "hq": [hq_admin],
+        "consultant": [store_a_consultant],
+        "cashier": [store_a_cashier],
+        "store_manager": [store_a_manager],
+    }
+    made = build_sales(
+        chain, [store_a], staff, customers, {"A": {"consultant": [store_a_consultant]}}
+    )
     assert made >= 12
     statuses = set(Order.objects.values_list("status", flat=True))
     assert statuses >= {"pending", "paid", "refunded"}

@@ -76,7 +76,9 @@ def test_pay_from_card_and_too_little_balance(card_with, open_pending, hydra, st
     big = open_pending([(hydra.pk, 12, 0)])
     # when / then
     with pytest.raises(BusinessError) as error:
-        services.pay_order(big, payments=[cash("1000"), card_line(card, "11000")], by=store_a_cashier)
+        services.pay_order(
+            big, payments=[cash("1000"), card_line(card, "11000")], by=store_a_cashier
+        )
     assert error.value.code == "insufficient_balance"
     card.refresh_from_db()
     big.refresh_from_db()
@@ -84,7 +86,9 @@ def test_pay_from_card_and_too_little_balance(card_with, open_pending, hydra, st
     assert big.status == Order.Status.PENDING and not big.payments.exists()
 
 
-def test_card_of_another_customer_or_expired_is_refused(card_with, open_pending, hydra, store_a, store_a_cashier, customer):
+def test_card_of_another_customer_or_expired_is_refused(
+    card_with, open_pending, hydra, store_a, store_a_cashier, customer
+):
     card = card_with()
     other = make_customer(store_a, name="李丽")
     order = open_pending([(hydra.pk, 1, 0)], cust=other)
@@ -97,9 +101,15 @@ def test_card_of_another_customer_or_expired_is_refused(card_with, open_pending,
     assert not Payment.objects.filter(method="stored_value").exists()
 
 
-def test_coupon_and_deposit(open_pending, hydra, store_a, store_a_cashier, store_a_manager, customer):
-    coupon = services.issue_coupon(customer, value_amount="100", expires_on=TODAY, by=store_a_manager)
-    deposit = services.take_deposit(customer, store=store_a, amount="300", method="wechat", by=store_a_cashier)
+def test_coupon_and_deposit(
+    open_pending, hydra, store_a, store_a_cashier, store_a_manager, customer
+):
+    coupon = services.issue_coupon(
+        customer, value_amount="100", expires_on=TODAY, by=store_a_manager
+    )
+    deposit = services.take_deposit(
+        customer, store=store_a, amount="300", method="wechat", by=store_a_cashier
+    )
     order = open_pending([(hydra.pk, 1, 0)])
     order = services.pay_order(
         order,
@@ -119,22 +129,36 @@ def test_coupon_and_deposit(open_pending, hydra, store_a, store_a_cashier, store
     assert CustomerSummary.objects.get(customer=customer).total_spend_amount == Decimal("900.00")
     again = open_pending([(hydra.pk, 1, 0)])
     with pytest.raises(BusinessError, match="coupon_unavailable"):
-        services.pay_order(again, payments=[PaymentLine("coupon", "100", coupon_id=coupon.pk)], by=store_a_cashier)
+        services.pay_order(
+            again, payments=[PaymentLine("coupon", "100", coupon_id=coupon.pk)], by=store_a_cashier
+        )
     with pytest.raises(BusinessError, match="deposit_unavailable"):
-        services.pay_order(again, payments=[PaymentLine("deposit", "300", deposit_id=deposit.pk)], by=store_a_cashier)
+        services.pay_order(
+            again,
+            payments=[PaymentLine("deposit", "300", deposit_id=deposit.pk)],
+            by=store_a_cashier,
+        )
     assert not again.payments.exists()
 
 
-def test_an_expired_coupon_is_refused_until_extended(open_pending, hydra, store_a_cashier, store_a_manager, customer):
-    coupon = services.issue_coupon(customer, value_amount="50", expires_on=TODAY, by=store_a_manager)
+def test_an_expired_coupon_is_refused_until_extended(
+    open_pending, hydra, store_a_cashier, store_a_manager, customer
+):
+    coupon = services.issue_coupon(
+        customer, value_amount="50", expires_on=TODAY, by=store_a_manager
+    )
     Coupon.objects.filter(pk=coupon.pk).update(expires_on=TODAY - timedelta(days=2))
     order = open_pending([(hydra.pk, 1, 0)])
     pay = [PaymentLine("coupon", "50", coupon_id=coupon.pk)]
     with pytest.raises(BusinessError, match="coupon_unavailable"):
         services.pay_order(order, payments=pay, by=store_a_cashier)
     with pytest.raises(BusinessError, match="reason_required"):
-        services.extend_coupon(coupon, new_expires_on=TODAY + timedelta(days=30), reason="", by=store_a_manager)
-    services.extend_coupon(coupon, new_expires_on=TODAY + timedelta(days=30), reason="顾客出差", by=store_a_manager)
+        services.extend_coupon(
+            coupon, new_expires_on=TODAY + timedelta(days=30), reason="", by=store_a_manager
+        )
+    services.extend_coupon(
+        coupon, new_expires_on=TODAY + timedelta(days=30), reason="顾客出差", by=store_a_manager
+    )
     services.pay_order(order, payments=pay, by=store_a_cashier)
     coupon.refresh_from_db()
     assert coupon.status == Coupon.Status.USED
@@ -153,8 +177,12 @@ def test_extend_card(card_with, store_a_manager, store_a_cashier):
 
 def test_idempotent_pay_charges_once(open_pending, hydra, store_a_cashier):
     order = open_pending([(hydra.pk, 1, 0)])
-    first = services.pay_order(order, payments=[cash("400")], idempotency_key="k-1", by=store_a_cashier)
-    again = services.pay_order(order, payments=[cash("400")], idempotency_key="k-1", by=store_a_cashier)
+    first = services.pay_order(
+        order, payments=[cash("400")], idempotency_key="k-1", by=store_a_cashier
+    )
+    again = services.pay_order(
+        order, payments=[cash("400")], idempotency_key="k-1", by=store_a_cashier
+    )
     assert first.pk == again.pk and again.paid_amount == Decimal("400.00")
     assert Payment.objects.aggregate(s=Sum("amount"))["s"] == Decimal("400.00")
     other = open_pending([(hydra.pk, 1, 0)])
@@ -162,23 +190,38 @@ def test_idempotent_pay_charges_once(open_pending, hydra, store_a_cashier):
         services.pay_order(other, payments=[cash("400")], idempotency_key="k-1", by=store_a_cashier)
 
 
-def test_closed_period_refuses_a_back_dated_payment(open_pending, hydra, store_a, store_a_cashier, store_a_manager):
-    PeriodClose.objects.create(org=store_a.org, store=store_a, month=date(2026, 2, 1),
-                               closed_at=store_a.created_at, closed_by=store_a_manager)
+def test_closed_period_refuses_a_back_dated_payment(
+    open_pending, hydra, store_a, store_a_cashier, store_a_manager
+):
+    PeriodClose.objects.create(
+        org=store_a.org,
+        store=store_a,
+        month=date(2026, 2, 1),
+        closed_at=store_a.created_at,
+        closed_by=store_a_manager,
+    )
     order = open_pending([(hydra.pk, 1, 0)])
     with pytest.raises(BusinessError) as error:
-        services.pay_order(order, payments=[cash("100")], business_date=date(2026, 2, 27), by=store_a_cashier)
+        services.pay_order(
+            order, payments=[cash("100")], business_date=date(2026, 2, 27), by=store_a_cashier
+        )
     assert error.value.code == "period_closed"
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING and not Payment.objects.exists()
-    services.pay_order(order, payments=[cash("100")], business_date=date(2026, 3, 1), by=store_a_cashier)
+    services.pay_order(
+        order, payments=[cash("100")], business_date=date(2026, 3, 1), by=store_a_cashier
+    )
 
 
-def test_first_payment_grants_courses(open_pending, hydra, session_card, package, store_a_cashier, customer):
+def test_first_payment_grants_courses(
+    open_pending, hydra, session_card, package, store_a_cashier, customer
+):
     order = open_pending([(hydra.pk, 3, "300"), (session_card.pk, 1, 0), (package.pk, 1, 0)])
     services.pay_order(order, payments=[cash("10")], by=store_a_cashier)
-    got = {(e.item.code, e.sessions_total, e.unit_value_amount, e.source_kind)
-           for e in Entitlement.objects.select_related("item")}
+    got = {
+        (e.item.code, e.sessions_total, e.unit_value_amount, e.source_kind)
+        for e in Entitlement.objects.select_related("item")
+    }
     assert got == {
         ("S01", 3, Decimal("900.00"), "order"),
         ("S01", 5, Decimal("800.00"), "card"),

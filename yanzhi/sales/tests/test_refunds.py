@@ -21,7 +21,9 @@ def _no_mismatches():
     return [m for check in checks().values() for m in check()]
 
 
-def test_full_refund_goes_back_to_the_original_methods(card_with, open_pending, hydra, store_a_cashier, store_a_manager, customer):
+def test_full_refund_goes_back_to_the_original_methods(
+    card_with, open_pending, hydra, store_a_cashier, store_a_manager, customer
+):
     # given: ¥2,000 paid ¥1,500 from the card then ¥500 by WeChat
     card = card_with()
     order = open_pending([(hydra.pk, 2, 0)])
@@ -31,8 +33,16 @@ def test_full_refund_goes_back_to_the_original_methods(card_with, open_pending, 
     order = services.refund_order(order, full=True, by=store_a_manager, reason="顾客不想做了")
     # then
     assert order.status == Order.Status.REFUNDED
-    assert (order.paid_amount, order.refunded_amount, order.arrears_amount) == (0, Decimal("2000.00"), 0)
-    refunds = list(order.payments.filter(refund_of__isnull=False).order_by("id").values_list("method", "amount"))
+    assert (order.paid_amount, order.refunded_amount, order.arrears_amount) == (
+        0,
+        Decimal("2000.00"),
+        0,
+    )
+    refunds = list(
+        order.payments.filter(refund_of__isnull=False)
+        .order_by("id")
+        .values_list("method", "amount")
+    )
     assert refunds == [("wechat", Decimal("-500.00")), ("stored_value", Decimal("-1500.00"))]
     card.refresh_from_db()
     assert card.balance_amount == Decimal("11000.00")
@@ -42,7 +52,9 @@ def test_full_refund_goes_back_to_the_original_methods(card_with, open_pending, 
     assert _no_mismatches() == []
 
 
-def test_refund_cancels_arrears_first(open_pending, hydra, cream, store_a_cashier, store_a_manager, customer):
+def test_refund_cancels_arrears_first(
+    open_pending, hydra, cream, store_a_cashier, store_a_manager, customer
+):
     # given: ¥1,200 due, ¥1,000 paid, ¥200 owed
     order = open_pending([(hydra.pk, 1, 0), (cream.pk, 1, 0)])
     services.pay_order(order, payments=[cash("1000")], by=store_a_cashier)
@@ -50,7 +62,11 @@ def test_refund_cancels_arrears_first(open_pending, hydra, cream, store_a_cashie
     # when: the ¥200 cream goes back
     order = services.refund_order(order, lines=[(line.pk, 1)], by=store_a_manager, reason="过敏")
     # then: no money returned, the arrears are gone
-    assert (order.paid_amount, order.refunded_amount, order.arrears_amount) == (Decimal("1000.00"), Decimal("200.00"), 0)
+    assert (order.paid_amount, order.refunded_amount, order.arrears_amount) == (
+        Decimal("1000.00"),
+        Decimal("200.00"),
+        0,
+    )
     assert order.status == Order.Status.PAID
     assert not Payment.objects.filter(amount__lt=0).exists()
     assert CustomerSummary.objects.get(customer=customer).arrears_amount == 0
@@ -78,7 +94,9 @@ def test_used_session_is_not_refundable(open_pending, hydra, store_a_cashier, st
         services.refund_order(order, full=True, by=store_a_manager, reason="x")
 
 
-def test_stored_value_card_refunds_only_its_unused_balance(card_with, open_pending, hydra, store_a_cashier, store_a_manager):
+def test_stored_value_card_refunds_only_its_unused_balance(
+    card_with, open_pending, hydra, store_a_cashier, store_a_manager
+):
     card = card_with()
     card_order = card.source_line.order
     spend = open_pending([(hydra.pk, 6, "500")])
@@ -101,7 +119,9 @@ def test_refund_needs_a_reason_and_the_role(open_pending, hydra, store_a_cashier
     with pytest.raises(BusinessError, match="reason_required"):
         services.refund_order(order, full=True, by=store_a_manager, reason=" ")
     with pytest.raises(BusinessError, match="refund_too_many"):
-        services.refund_order(order, lines=[(order.lines.get().pk, 2)], by=store_a_manager, reason="x")
+        services.refund_order(
+            order, lines=[(order.lines.get().pk, 2)], by=store_a_manager, reason="x"
+        )
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
@@ -110,7 +130,9 @@ def test_refund_needs_a_reason_and_the_role(open_pending, hydra, store_a_cashier
     refunds=st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=4),
 )
 @pytest.mark.django_db
-def test_refunds_keep_the_money_consistent(paid, refunds, chain, store_a, customer, cream, open_pending, store_a_cashier, store_a_manager):
+def test_refunds_keep_the_money_consistent(
+    paid, refunds, chain, store_a, customer, cream, open_pending, store_a_cashier, store_a_manager
+):
     # given: 4 creams (¥800) paid in parts, then refunded piece by piece (a new order per example)
     order = open_pending([(cream.pk, 4, 0)])
     for amount in paid:
@@ -118,7 +140,11 @@ def test_refunds_keep_the_money_consistent(paid, refunds, chain, store_a, custom
         if order.status == Order.Status.PAID and order.arrears_amount == 0:
             break
         amount = min(Decimal(amount), order.arrears_amount)
-        services.pay_order(order, payments=[PaymentLine("cash" if amount % 2 else "alipay", amount)], by=store_a_cashier)
+        services.pay_order(
+            order,
+            payments=[PaymentLine("cash" if amount % 2 else "alipay", amount)],
+            by=store_a_cashier,
+        )
     line = order.lines.get()
     for units in refunds:
         line.refresh_from_db()
