@@ -102,6 +102,7 @@ def _add_routers():
     from yanzhi.customers.api import router as customers
     from yanzhi.inventory.api import router as inventory
     from yanzhi.org.api import router as org
+    from yanzhi.sales.api import router as sales
     from yanzhi.scheduling.api import router as scheduling
     from yanzhi.treatments.api import router as treatments
     from yanzhi.visits.api import router as visits
@@ -115,6 +116,7 @@ def _add_routers():
         visits,
         clinical,
         treatments,
+        sales,
         core,
     ):
         api.add_router("/", router)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "yanzhi.visits",
     "yanzhi.clinical",
     "yanzhi.treatments",
+    "yanzhi.sales",
     "yanzhi.demo",
 ]
 

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("yanzhi.clinical.urls")),
     path("", include("yanzhi.visits.urls")),
     path("", include("yanzhi.treatments.urls")),
+    path("", include("yanzhi.sales.urls")),
 ]

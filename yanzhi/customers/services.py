@@ -514,6 +514,34 @@ def set_open_course_count(customer_id: int, count: int) -> None:
 def lock_summary(customer_id: int) -> None:
     """Lock a customer's summary row until the end of the caller's transaction."""
     list(CustomerSummary.objects.select_for_update().filter(customer_id=customer_id).values("pk"))
+def note_deal(*, customer_id: int, dealt_at) -> None:
+    """A deal order of the customer (counted once, at its first payment); called inside the
+    payment transaction. The deal status 未成交/首次成交/多次成交 follows from deal_count."""
+    summary = CustomerSummary.objects.select_for_update().get(customer_id=customer_id)
+    summary.deal_count = F("deal_count") + 1
+    if summary.first_deal_at is None or dealt_at < summary.first_deal_at:
+        summary.first_deal_at = dealt_at
+    if summary.last_deal_at is None or dealt_at >= summary.last_deal_at:
+        summary.last_deal_at = dealt_at
+    summary.save(update_fields=["deal_count", "first_deal_at", "last_deal_at", "updated_at"])
+
+
+def note_money(*, customer_id: int, spend_delta=0, arrears_delta=0) -> None:
+    """Move the customer's total spend and arrears by signed deltas (payments, refunds); called
+    inside the sales transaction. Deltas with F() are safe when two cashiers pay at once."""
+    CustomerSummary.objects.filter(customer_id=customer_id).update(
+        total_spend_amount=F("total_spend_amount") + spend_delta,
+        arrears_amount=F("arrears_amount") + arrears_delta,
+        updated_at=timezone.now(),
+    )
+
+
+def deal_status(summary: CustomerSummary | None) -> str:
+    """未成交 / 首次成交 / 多次成交, from the number of deal orders."""
+    count = summary.deal_count if summary is not None else 0
+    if count == 0:
+        return _("未成交")
+    return _("首次成交") if count == 1 else _("多次成交")
 
 
 @transaction.atomic

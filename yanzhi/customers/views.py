@@ -278,7 +278,7 @@ def _sections(scope, customer) -> list[tuple[str, str]]:
     """The profile's lazily loaded tabs; other apps serve these fragments (404 shows 暂无)."""
     sections = [
         (name, f"/customers/{customer.pk}/{name}/")
-        for name in ("appointments", "visits", "clinical", "courses")
+        for name in ("appointments", "visits", "clinical", "courses", "orders")
     ]
     if policy.can(scope, "audit.view"):
         sections.append(("audit", f"/customers/{customer.pk}/audit/"))

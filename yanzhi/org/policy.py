@@ -69,6 +69,15 @@ ACTIONS: dict[str, frozenset[str]] = {
     "treatment.view": frozenset({CONSULTANT, ONLINE, DOCTOR, NURSE, CASHIER, MANAGER, HQ}),
     "treatment.execute": frozenset({DOCTOR, NURSE}),
     "treatment.extend": frozenset({MANAGER, HQ}),
+    "order.view": frozenset({FRONT_DESK, CONSULTANT, ONLINE, SERVICE, CASHIER, MANAGER, HQ}),
+    "order.open": frozenset({FRONT_DESK, CONSULTANT, ONLINE, CASHIER, MANAGER}),
+    "order.pay": frozenset({FRONT_DESK, CASHIER, MANAGER}),
+    "order.refund": frozenset({MANAGER, HQ}),
+    "deposit.take": frozenset({FRONT_DESK, CASHIER, MANAGER}),
+    "coupon.issue": frozenset({SERVICE, MANAGER, HQ}),
+    "card.extend": frozenset({MANAGER, HQ}),
+    "deal.configure": frozenset({HQ}),
+    "prepaid.view": frozenset({MANAGER, HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).

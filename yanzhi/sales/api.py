@@ -1,0 +1,330 @@
+"""/api/v1 endpoints of sales: orders (submit, pay, reverse, refund), stored-value cards,
+e-coupons, deposits, the deal definition and the prepaid liability. Same services as the pages."""
+
+from django.utils.translation import gettext as _
+from ninja import Header, Router, Status
+
+from yanzhi.core.errors import BusinessError
+from yanzhi.customers import queries as customer_queries
+from yanzhi.customers.models import SourceChannel
+from yanzhi.org import policy
+from yanzhi.org import queries as org_queries
+from yanzhi.org.models import Organization
+from yanzhi.sales import queries, services
+from yanzhi.sales.models import DealDefinition
+from yanzhi.sales.schemas import (
+    CardOut,
+    CardPage,
+    CouponIn,
+    CouponOut,
+    CouponPage,
+    DealDefinitionIn,
+    DealDefinitionOut,
+    DepositIn,
+    DepositOut,
+    DepositPage,
+    ExtendIn,
+    LiabilityOut,
+    OrderIn,
+    OrderOut,
+    OrderPage,
+    OrderPatch,
+    PayIn,
+    RefundIn,
+)
+from yanzhi.sales.services import PaymentLine
+
+router = Router(tags=["sales"])
+MAX_LIMIT = 100
+
+
+def _page(qs, limit: int, offset: int) -> dict:
+    limit, offset = max(1, min(limit, MAX_LIMIT)), max(0, offset)
+    return {"count": qs.count(), "items": list(qs[offset : offset + limit])}
+
+
+def _store(request, store_id):
+    store_id = store_id or request.scope.current_store_id
+    if not store_id:
+        message = _("请指定门店")
+        raise BusinessError("store_required", message, fields={"store_id": [message]}, status=422)
+    return org_queries.get_store(request.scope, store_id)
+
+
+def _detail(request, pk):
+    return queries.get_order_detail(request.scope, pk)
+
+
+def _lines(lines):
+    return [(ln.item_id, ln.quantity, ln.discount_amount) for ln in lines]
+
+
+@router.get("/orders", response=OrderPage, summary="Orders in scope, newest first")
+def list_orders(
+    request,
+    status: str = "",
+    store_id: int | None = None,
+    customer_id: int | None = None,
+    q: str = "",
+    limit: int = 50,
+    offset: int = 0,
+):
+    policy.require(request.scope, "order.view")
+    qs = queries.order_list(
+        request.scope, status=status, store_id=store_id, customer_id=customer_id, q=q
+    )
+    return _page(qs, limit, offset)
+
+
+@router.post("/orders", response={201: OrderOut})
+def create_order(request, data: OrderIn):
+    store = _store(request, data.store_id)
+    customer = customer_queries.get_customer(request.scope, data.customer_id)
+    visit = None
+    if data.visit_id:
+        from yanzhi.visits.models import Visit
+
+        visit = Visit.objects.filter(org_id=request.scope.org_id, pk=data.visit_id).first()
+        if visit is None:
+            raise BusinessError(
+                "invalid_visit",
+                _("到访记录不存在"),
+                fields={"visit_id": [_("到访记录不存在")]},
+                status=422,
+            )
+    channel = None
+    if data.sales_channel_id:
+        channel = SourceChannel.objects.filter(
+            org_id=request.scope.org_id, pk=data.sales_channel_id
+        ).first()
+        if channel is None:
+            raise BusinessError(
+                "invalid_channel",
+                _("销售渠道不存在"),
+                fields={"sales_channel_id": [_("销售渠道不存在")]},
+                status=422,
+            )
+    order = services.open_order(
+        customer,
+        store=store,
+        by=request.auth,
+        lines=_lines(data.lines),
+        order_type=data.order_type,
+        visit=visit,
+        sales_channel=channel,
+        note=data.note,
+    )
+    if data.submit:
+        services.submit_order(order, by=request.auth)
+    return Status(201, _detail(request, order.pk))
+
+
+@router.get("/orders/{order_id}", response=OrderOut)
+def get_order(request, order_id: int):
+    policy.require(request.scope, "order.view")
+    return _detail(request, order_id)
+
+
+@router.patch("/orders/{order_id}", response=OrderOut)
+def patch_order(request, order_id: int, data: OrderPatch):
+    order = queries.get_order(request.scope, order_id)
+    services.update_draft(
+        order,
+        by=request.auth,
+        order_type=data.order_type,
+        note=data.note,
+        lines=_lines(data.lines) if data.lines is not None else None,
+    )
+    return _detail(request, order_id)
+
+
+@router.post("/orders/{order_id}/submit", response=OrderOut)
+def submit(request, order_id: int):
+    services.submit_order(queries.get_order(request.scope, order_id), by=request.auth)
+    return _detail(request, order_id)
+
+
+@router.post("/orders/{order_id}/reverse", response=OrderOut)
+def reverse(request, order_id: int):
+    services.reverse_order(queries.get_order(request.scope, order_id), by=request.auth)
+    return _detail(request, order_id)
+
+
+@router.post("/orders/{order_id}/pay", response=OrderOut)
+def pay(
+    request,
+    order_id: int,
+    data: PayIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+):
+    order = queries.get_order(request.scope, order_id)
+    services.pay_order(
+        order,
+        payments=[
+            PaymentLine(p.method, p.amount, p.card_id, p.coupon_id, p.deposit_id)
+            for p in data.payments
+        ],
+        idempotency_key=data.idempotency_key or idempotency_key,
+        business_date=data.business_date,
+        by=request.auth,
+    )
+    return _detail(request, order_id)
+
+
+@router.post("/orders/{order_id}/refund", response=OrderOut)
+def refund(request, order_id: int, data: RefundIn):
+    order = queries.get_order(request.scope, order_id)
+    services.refund_order(
+        order,
+        lines=[(ln.line_id, ln.quantity) for ln in data.lines],
+        full=data.full,
+        reason=data.reason,
+        by=request.auth,
+    )
+    return _detail(request, order_id)
+
+
+@router.get("/cards", response=CardPage, summary="Stored-value cards (储值卡)")
+def list_cards(request, customer_id: int | None = None, limit: int = 50, offset: int = 0):
+    policy.require(request.scope, "order.view")
+    qs = queries.cards_for(request.scope).order_by("-id")
+    if customer_id:
+        qs = qs.filter(customer_id=customer_id)
+    return _page(qs, limit, offset)
+
+
+@router.post("/cards/{card_id}/extend", response=CardOut)
+def extend_card(request, card_id: int, data: ExtendIn):
+    card = queries.get_card(request.scope, card_id)
+    return services.extend_card(
+        card, new_expires_on=data.new_expires_on, reason=data.reason, by=request.auth
+    )
+
+
+@router.get("/coupons", response=CouponPage, summary="E-coupons (电子券)")
+def list_coupons(request, customer_id: int | None = None, limit: int = 50, offset: int = 0):
+    policy.require(request.scope, "order.view")
+    qs = queries.coupons_for(request.scope).order_by("-id")
+    if customer_id:
+        qs = qs.filter(customer_id=customer_id)
+    return _page(qs, limit, offset)
+
+
+@router.post("/coupons", response={201: CouponOut})
+def create_coupon(request, data: CouponIn):
+    customer = customer_queries.get_customer(request.scope, data.customer_id)
+    coupon = services.issue_coupon(
+        customer,
+        value_amount=data.value_amount,
+        expires_on=data.expires_on,
+        code=data.code,
+        by=request.auth,
+    )
+    return Status(201, coupon)
+
+
+@router.post("/coupons/{coupon_id}/extend", response=CouponOut)
+def extend_coupon(request, coupon_id: int, data: ExtendIn):
+    coupon = queries.get_coupon(request.scope, coupon_id)
+    return services.extend_coupon(
+        coupon, new_expires_on=data.new_expires_on, reason=data.reason, by=request.auth
+    )
+
+
+@router.get("/deposits", response=DepositPage, summary="Deposits (预约金)")
+def list_deposits(
+    request, customer_id: int | None = None, status: str = "", limit: int = 50, offset: int = 0
+):
+    policy.require(request.scope, "order.view")
+    qs = queries.deposits_for(request.scope).order_by("-id")
+    if customer_id:
+        qs = qs.filter(customer_id=customer_id)
+    if status:
+        qs = qs.filter(status=status)
+    return _page(qs, limit, offset)
+
+
+@router.post("/deposits", response={201: DepositOut})
+def create_deposit(request, data: DepositIn):
+    store = _store(request, data.store_id)
+    customer = customer_queries.get_customer(request.scope, data.customer_id)
+    appointment = None
+    if data.appointment_id:
+        from yanzhi.scheduling.models import Appointment
+
+        appointment = Appointment.objects.filter(
+            org_id=request.scope.org_id, pk=data.appointment_id
+        ).first()
+        if appointment is None:
+            raise BusinessError(
+                "invalid_appointment",
+                _("预约不存在"),
+                fields={"appointment_id": [_("预约不存在")]},
+                status=422,
+            )
+    deposit = services.take_deposit(
+        customer,
+        store=store,
+        amount=data.amount,
+        method=data.method,
+        appointment=appointment,
+        by=request.auth,
+    )
+    return Status(201, deposit)
+
+
+def _definition_out(d: DealDefinition | None) -> dict:
+    if d is None:
+        return {
+            "id": None,
+            "order_types": [],
+            "min_amount": "0.00",
+            "kinds": list(DealDefinition.KINDS),
+            "effective_from": None,
+        }
+    return {
+        "id": d.pk,
+        "order_types": d.order_types,
+        "min_amount": d.min_amount,
+        "kinds": [k for k in DealDefinition.KINDS if k in d.enabled_kinds],
+        "effective_from": d.effective_from,
+    }
+
+
+@router.get(
+    "/deal-definition",
+    response=DealDefinitionOut,
+    summary="The deal definition in force (成交配置)",
+)
+def get_deal_definition(request):
+    return _definition_out(queries.current_definition(request.scope))
+
+
+@router.put("/deal-definition", response=DealDefinitionOut)
+def put_deal_definition(request, data: DealDefinitionIn):
+    org = Organization.objects.get(pk=request.scope.org_id)
+    d = services.set_deal_definition(
+        org,
+        order_types=data.order_types,
+        min_amount=data.min_amount,
+        kinds=data.kinds,
+        by=request.auth,
+    )
+    return _definition_out(d)
+
+
+@router.get(
+    "/prepaid-liability", response=list[LiabilityOut], summary="Unused stored value by store"
+)
+def prepaid_liability(request):
+    policy.require(request.scope, "prepaid.view")
+    return [
+        {
+            "store_id": r.store.pk,
+            "store_name": r.store.name,
+            "stored_value_amount": r.stored_value_amount,
+            "expired_stored_value_amount": r.expired_stored_value_amount,
+            "card_count": r.card_count,
+        }
+        for r in queries.prepaid_liability(request.scope)
+    ]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SalesConfig(AppConfig):
+    name = "yanzhi.sales"
+    label = "sales"

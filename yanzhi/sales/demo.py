@@ -1,0 +1,109 @@
+"""Demo sales for the demo chain: a deal definition, paid orders (some with arrears), a
+stored-value card or two paid from, and a refund. Called by yanzhi/demo/build.py after the
+catalogue, inventory and customers exist:
+
+    from yanzhi.sales.demo import build_sales
+    build_sales(self.org, list(self.stores.values()), self.staff, self.customers, self.by_store)
+
+`staff` and `by_store` may be any dicts whose values are Staff or lists of Staff (or dicts of
+those, like the demo's code → role → [staff]); each store uses its own consultant, cashier (or
+front desk) and manager. `customers` is a list of customers; each store sells to its own.
+Items come from the catalogue already assigned to each store."""
+
+from decimal import Decimal
+
+from yanzhi.catalog.models import Item, StoreItem
+from yanzhi.sales import services
+from yanzhi.sales.services import PaymentLine
+
+
+def _people(*pools) -> list:
+    found = {}
+
+    def walk(value):
+        if isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list | tuple | set):
+            for v in value:
+                walk(v)
+        elif value is not None and hasattr(value, "role"):
+            found[value.pk] = value
+
+    for pool in pools:
+        walk(pool)
+    return sorted(found.values(), key=lambda s: s.pk)
+
+
+def _first(people, roles, store):
+    for role in roles:
+        for person in people:
+            if person.role == role and (
+                store is None or role == "hq" or store in person.stores.all()
+            ):
+                return person
+    return None
+
+
+def build_sales(org, stores, staff, customers, by_store) -> int:
+    """Returns the number of orders created."""
+    people = _people(staff, by_store)
+    hq = _first(people, ["hq"], None)
+    services.set_deal_definition(
+        org,
+        order_types=[],
+        min_amount=Decimal("99"),
+        kinds=["service", "product", "drug", "package", "card"],
+        by=hq,
+    )
+    made = 0
+    for store in stores:
+        consultant = _first(people, ["consultant", "store_manager"], store)
+        cashier = _first(people, ["cashier", "front_desk", "store_manager"], store)
+        manager = _first(people, ["store_manager"], store)
+        if not (consultant and cashier and manager):
+            continue
+        assigned = Item.objects.filter(
+            store_items__in=StoreItem.objects.filter(store=store, is_active=True), is_active=True
+        ).order_by("code")
+        services_ = list(assigned.filter(kind=Item.Kind.SERVICE)[:6])
+        card = assigned.filter(kind=Item.Kind.CARD, card_type=Item.CardType.STORED_VALUE).first()
+        buyers = [c for c in customers if c.store_id == store.pk][:24]
+        if not services_ or not buyers:
+            continue
+        card_owner = None
+        for n, customer in enumerate(buyers):
+            item = services_[n % len(services_)]
+            lines = [(item.pk, 1 + n % 2, 0)]
+            if card is not None and n in (0, 7):
+                lines = [(card.pk, 1, 0)]
+            order = services.open_order(customer, store=store, by=consultant, lines=lines)
+            order = services.submit_order(order, by=consultant)
+            made += 1
+            if n % 6 == 5:
+                continue  # left pending: 待支付
+            due = order.payable_amount
+            paid = (due * Decimal("0.6")).quantize(Decimal("0.01")) if n % 5 == 3 else due
+            payments = [PaymentLine("wechat" if n % 2 else "cash", paid)]
+            if card_owner is not None and customer.pk == card_owner.customer_id:
+                payments = [PaymentLine("stored_value", paid, card_id=card_owner.pk)]
+            services.pay_order(
+                order, payments=payments, idempotency_key=f"demo-{order.pk}", by=cashier
+            )
+            if lines[0][0] == getattr(card, "pk", None) and card_owner is None:
+                card_owner = customer.stored_value_cards.first()
+                spend = services.open_order(
+                    customer, store=store, by=consultant, lines=[(services_[0].pk, 1, 0)]
+                )
+                spend = services.submit_order(spend, by=consultant)
+                services.pay_order(
+                    spend,
+                    payments=[
+                        PaymentLine("stored_value", spend.payable_amount, card_id=card_owner.pk)
+                    ],
+                    by=cashier,
+                )
+                made += 1
+            if n == 4:
+                services.refund_order(order, full=True, by=manager, reason="顾客改约其他项目")
+    return made

@@ -1,0 +1,279 @@
+"""Scoped reads of sales: orders, payments, cards, coupons, deposits, the deal definition in
+force, the prepaid liability, and the ledger checks' recomputations."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+
+from yanzhi.core.money import MoneyField, to_money
+from yanzhi.core.scope import Scope
+from yanzhi.core.timeutil import store_today
+from yanzhi.customers.models import Customer, CustomerSummary
+from yanzhi.org.models import Store
+from yanzhi.sales.models import (
+    Coupon,
+    DealDefinition,
+    Deposit,
+    Order,
+    Payment,
+    StoredValueCard,
+    StoredValueLedger,
+)
+
+ZERO = Decimal("0.00")
+
+
+def _owned(scope: Scope, prefix: str = "customer__") -> Q:
+    return Q(**{f"{prefix}consultant_id__in": scope.owner_ids}) | Q(
+        **{f"{prefix}online_consultant_id__in": scope.owner_ids}
+    )
+
+
+def orders_for(scope: Scope) -> QuerySet[Order]:
+    """Orders of the scope's stores; consultants: only their customers' orders."""
+    qs = Order.objects.filter(org_id=scope.org_id)
+    if scope.store_ids is not None:
+        qs = qs.filter(store_id__in=scope.store_ids)
+    if scope.owner_ids is not None:
+        qs = qs.filter(_owned(scope))
+    return qs
+
+
+def get_order(scope: Scope, pk: int) -> Order:
+    return get_object_or_404(orders_for(scope), pk=pk)
+
+
+def get_order_detail(scope: Scope, pk: int) -> Order:
+    qs = orders_for(scope).select_related(
+        "store", "customer", "consultant", "sales_channel", "visit", "deal_definition"
+    )
+    return get_object_or_404(qs.prefetch_related(*ORDER_PREFETCH), pk=pk)
+
+
+def _prefetch():
+    from django.db.models import Prefetch
+
+    from yanzhi.sales.models import OrderLine
+
+    return (
+        Prefetch("lines", queryset=OrderLine.objects.select_related("item")),
+        Prefetch("payments", queryset=Payment.objects.select_related("card", "coupon", "by")),
+    )
+
+
+ORDER_PREFETCH = _prefetch()
+
+
+def order_list(
+    scope: Scope,
+    *,
+    status: str = "",
+    store_id: int | None = None,
+    day: date | None = None,
+    customer_id: int | None = None,
+    q: str = "",
+) -> QuerySet[Order]:
+    qs = orders_for(scope)
+    if status:
+        qs = qs.filter(status=status)
+    if store_id:
+        qs = qs.filter(store_id=store_id)
+    if day:
+        qs = qs.filter(business_date=day)
+    if customer_id:
+        qs = qs.filter(customer_id=customer_id)
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(order_no__icontains=q)
+            | Q(customer__name__icontains=q)
+            | Q(customer__member_no__icontains=q)
+            | Q(customer__phone_tail=q)
+        )
+    return qs.select_related("store", "customer", "consultant").order_by("-business_date", "-id")
+
+
+def payments_for(scope: Scope) -> QuerySet[Payment]:
+    qs = Payment.objects.filter(org_id=scope.org_id)
+    if scope.store_ids is not None:
+        qs = qs.filter(store_id__in=scope.store_ids)
+    if scope.owner_ids is not None:
+        qs = qs.filter(_owned(scope, "order__customer__"))
+    return qs
+
+
+def cards_for(scope: Scope) -> QuerySet[StoredValueCard]:
+    """Stored-value cards are the customer's, usable across the chain: a store sees the cards
+    of customers it sees."""
+    from yanzhi.customers.queries import customers_for
+
+    return StoredValueCard.objects.filter(org_id=scope.org_id, customer__in=customers_for(scope))
+
+
+def get_card(scope: Scope, pk: int) -> StoredValueCard:
+    return get_object_or_404(cards_for(scope).select_related("store", "customer", "item"), pk=pk)
+
+
+def coupons_for(scope: Scope) -> QuerySet[Coupon]:
+    from yanzhi.customers.queries import customers_for
+
+    return Coupon.objects.filter(org_id=scope.org_id, customer__in=customers_for(scope))
+
+
+def get_coupon(scope: Scope, pk: int) -> Coupon:
+    return get_object_or_404(coupons_for(scope).select_related("customer__store"), pk=pk)
+
+
+def deposits_for(scope: Scope) -> QuerySet[Deposit]:
+    qs = Deposit.objects.filter(org_id=scope.org_id)
+    if scope.store_ids is not None:
+        qs = qs.filter(store_id__in=scope.store_ids)
+    if scope.owner_ids is not None:
+        qs = qs.filter(_owned(scope))
+    return qs
+
+
+def get_deposit(scope: Scope, pk: int) -> Deposit:
+    return get_object_or_404(deposits_for(scope).select_related("store"), pk=pk)
+
+
+@dataclass
+class PaySources:
+    """What the pay panel offers for this order's customer."""
+
+    cards: list[StoredValueCard]
+    coupons: list[Coupon]
+    deposits: list[Deposit]
+
+
+def pay_sources(order: Order) -> PaySources:
+    today = store_today(order.store)
+    cards = StoredValueCard.objects.filter(
+        org_id=order.org_id,
+        customer_id=order.customer_id,
+        status=StoredValueCard.Status.ACTIVE,
+        balance_amount__gt=0,
+    ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+    coupons = Coupon.objects.filter(
+        org_id=order.org_id,
+        customer_id=order.customer_id,
+        status=Coupon.Status.UNUSED,
+        expires_on__gte=today,
+    )
+    deposits = Deposit.objects.filter(
+        org_id=order.org_id, customer_id=order.customer_id, status=Deposit.Status.HELD
+    )
+    return PaySources(list(cards.order_by("pk")), list(coupons.order_by("pk")), list(deposits))
+
+
+def current_definition(scope: Scope) -> DealDefinition | None:
+    return (
+        DealDefinition.objects.filter(org_id=scope.org_id)
+        .order_by("-effective_from", "-id")
+        .first()
+    )
+
+
+def definition_history(scope: Scope) -> QuerySet[DealDefinition]:
+    return DealDefinition.objects.filter(org_id=scope.org_id).select_related("created_by")
+
+
+# --- the prepaid liability (预收款) ------------------------------------------------------------------
+@dataclass
+class LiabilityRow:
+    store: Store
+    stored_value_amount: Decimal  # active, unexpired card balances
+    expired_stored_value_amount: Decimal  # balances of expired cards (still the customer's)
+    card_count: int
+
+
+def prepaid_liability(scope: Scope) -> list[LiabilityRow]:
+    """What the chain owes its customers in stored value, by the store that issued the card.
+    Unused sessions are the treatments app's part (its own sum by store)."""
+    from yanzhi.org.queries import stores_for
+
+    stores = list(stores_for(scope).order_by("code", "pk"))
+    rows = []
+    money = Coalesce(Sum("balance_amount"), Value(ZERO), output_field=MoneyField())
+    base = StoredValueCard.objects.filter(
+        org_id=scope.org_id, status=StoredValueCard.Status.ACTIVE, balance_amount__gt=0
+    )
+    for store in stores:
+        today = store_today(store)
+        cards = base.filter(store=store)
+        live = cards.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+        rows.append(
+            LiabilityRow(
+                store=store,
+                stored_value_amount=to_money(live.aggregate(s=money)["s"]),
+                expired_stored_value_amount=to_money(
+                    cards.filter(expires_on__lt=today).aggregate(s=money)["s"]
+                ),
+                card_count=live.count(),
+            )
+        )
+    return rows
+
+
+# --- ledger recomputations (manage.py check_balances) ---------------------------------------------
+def _sum_of(model, link: str, field: str, **filters):
+    """A correlated subquery summing model.field per outer row (no join multiplication)."""
+    rows = (
+        model.objects.filter(**{link: OuterRef("pk")}, **filters)
+        .order_by()
+        .values(link)
+        .annotate(total=Sum(field))
+        .values("total")
+    )
+    return Coalesce(
+        Subquery(rows, output_field=MoneyField()), Value(ZERO), output_field=MoneyField()
+    )
+
+
+def card_ledger_mismatches() -> QuerySet[StoredValueCard]:
+    return (
+        StoredValueCard.objects.annotate(ledger_sum=_sum_of(StoredValueLedger, "card", "delta"))
+        .exclude(balance_amount=F("ledger_sum"))
+        .select_related("customer")
+    )
+
+
+def order_payment_mismatches() -> QuerySet[Order]:
+    return Order.objects.annotate(payment_sum=_sum_of(Payment, "order", "amount")).exclude(
+        paid_amount=F("payment_sum")
+    )
+
+
+def order_refund_mismatches() -> QuerySet[Order]:
+    from yanzhi.sales.models import OrderLine
+
+    return Order.objects.annotate(
+        line_refunds=_sum_of(OrderLine, "order", "refunded_amount")
+    ).exclude(refunded_amount=F("line_refunds"))
+
+
+def summary_arrears_mismatches() -> QuerySet[CustomerSummary]:
+    """A customer's arrears are the arrears of their paid (or refunded) orders."""
+    rows = (
+        Order.objects.filter(
+            customer=OuterRef("customer_id"), status__in=[Order.Status.PAID, Order.Status.REFUNDED]
+        )
+        .order_by()
+        .values("customer")
+        .annotate(total=Sum("arrears_amount"))
+        .values("total")
+    )
+    arrears = Coalesce(
+        Subquery(rows, output_field=MoneyField()), Value(ZERO), output_field=MoneyField()
+    )
+    return CustomerSummary.objects.annotate(order_arrears=arrears).exclude(
+        arrears_amount=F("order_arrears")
+    )
+
+
+def customer_orders(scope: Scope, customer: Customer) -> QuerySet[Order]:
+    return orders_for(scope).filter(customer=customer).select_related("store", "consultant")

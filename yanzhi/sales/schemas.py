@@ -1,0 +1,224 @@
+"""API shapes of sales (In/Out pairs). Money is a decimal string "1280.00"."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from ninja import Field, Schema
+
+
+class LineIn(Schema):
+    item_id: int
+    quantity: int = Field(..., description="> 0")
+    discount_amount: Decimal = Decimal("0")
+
+
+class OrderIn(Schema):
+    customer_id: int
+    store_id: int | None = Field(None, description="default: the caller's current store")
+    visit_id: int | None = None
+    order_type: str = Field("", max_length=30)
+    sales_channel_id: int | None = None
+    note: str = Field("", max_length=200)
+    lines: list[LineIn]
+    submit: bool = Field(False, description="submit for payment at once (待支付)")
+
+
+class OrderPatch(Schema):
+    order_type: str | None = Field(None, max_length=30)
+    note: str | None = Field(None, max_length=200)
+    lines: list[LineIn] | None = None
+
+
+class LineOut(Schema):
+    id: int
+    item_id: int
+    item_name: str = Field(..., alias="item.name")
+    kind: str
+    quantity: int
+    unit_price_amount: Decimal
+    discount_amount: Decimal
+    amount: Decimal
+    refunded_quantity: int
+    refunded_amount: Decimal
+
+
+class PaymentOut(Schema):
+    id: int
+    method: str
+    amount: Decimal
+    refund_of_id: int | None
+    card_id: int | None
+    coupon_id: int | None
+    deposit_id: int | None
+    business_date: date
+    created_at: datetime
+
+
+class OrderOut(Schema):
+    id: int
+    order_no: str
+    store_id: int
+    customer_id: int
+    visit_id: int | None
+    consultant_id: int
+    order_type: str
+    sales_channel_id: int | None
+    status: str
+    list_amount: Decimal
+    discount_amount: Decimal
+    payable_amount: Decimal
+    paid_amount: Decimal
+    refunded_amount: Decimal
+    arrears_amount: Decimal
+    is_deal: bool
+    deal_definition_id: int | None
+    business_date: date
+    submitted_at: datetime | None
+    paid_at: datetime | None
+    note: str
+    lines: list[LineOut]
+    payments: list[PaymentOut]
+
+    @staticmethod
+    def resolve_lines(obj):
+        return list(obj.lines.all())
+
+    @staticmethod
+    def resolve_payments(obj):
+        return list(obj.payments.all())
+
+
+class OrderRow(Schema):
+    id: int
+    order_no: str
+    store_id: int
+    customer_id: int
+    customer_name: str = Field(..., alias="customer.name")
+    status: str
+    payable_amount: Decimal
+    paid_amount: Decimal
+    arrears_amount: Decimal
+    is_deal: bool
+    business_date: date
+
+
+class OrderPage(Schema):
+    count: int
+    items: list[OrderRow]
+
+
+class PaymentLineIn(Schema):
+    method: str = Field(..., description="cash|bank_card|wechat|alipay|stored_value|coupon|deposit")
+    amount: Decimal
+    card_id: int | None = None
+    coupon_id: int | None = None
+    deposit_id: int | None = None
+
+
+class PayIn(Schema):
+    payments: list[PaymentLineIn]
+    idempotency_key: str | None = Field(
+        None, max_length=80, description="or the Idempotency-Key header"
+    )
+    business_date: date | None = None
+
+
+class RefundLineIn(Schema):
+    line_id: int
+    quantity: int
+
+
+class RefundIn(Schema):
+    full: bool = False
+    lines: list[RefundLineIn] = []
+    reason: str = Field(..., max_length=200)
+
+
+class CardOut(Schema):
+    id: int
+    card_no: str
+    customer_id: int
+    store_id: int
+    item_id: int
+    original_amount: Decimal
+    balance_amount: Decimal
+    expires_on: date | None
+    status: str
+
+
+class CardPage(Schema):
+    count: int
+    items: list[CardOut]
+
+
+class ExtendIn(Schema):
+    new_expires_on: date
+    reason: str = Field(..., max_length=200)
+
+
+class CouponIn(Schema):
+    customer_id: int
+    value_amount: Decimal
+    expires_on: date
+    code: str | None = Field(None, max_length=30)
+
+
+class CouponOut(Schema):
+    id: int
+    code: str
+    customer_id: int
+    value_amount: Decimal
+    expires_on: date
+    status: str
+
+
+class CouponPage(Schema):
+    count: int
+    items: list[CouponOut]
+
+
+class DepositIn(Schema):
+    customer_id: int
+    store_id: int | None = None
+    appointment_id: int | None = None
+    amount: Decimal
+    method: str = Field(..., description="cash|bank_card|wechat|alipay")
+
+
+class DepositOut(Schema):
+    id: int
+    store_id: int
+    customer_id: int
+    appointment_id: int | None
+    amount: Decimal
+    method: str
+    status: str
+    applied_order_id: int | None
+    business_date: date
+
+
+class DepositPage(Schema):
+    count: int
+    items: list[DepositOut]
+
+
+class DealDefinitionIn(Schema):
+    order_types: list[str] = Field([], description="empty: every order type")
+    min_amount: Decimal = Decimal("0")
+    kinds: list[str] = Field(["service", "product", "drug", "package", "card"])
+
+
+class DealDefinitionOut(Schema):
+    id: int | None
+    order_types: list[str]
+    min_amount: Decimal
+    kinds: list[str]
+    effective_from: datetime | None
+
+
+class LiabilityOut(Schema):
+    store_id: int
+    store_name: str
+    stored_value_amount: Decimal
+    expired_stored_value_amount: Decimal
+    card_count: int

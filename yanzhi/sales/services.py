@@ -1,0 +1,923 @@
+"""Sales business actions: open / edit / submit / reverse an order, take payment (several
+methods, idempotent, partial payment leaves arrears), refund, stored-value cards, e-coupons,
+deposits and the deal definition. One transaction each; every balance (card balance, coupon,
+deposit, order money, customer arrears) moves through a guarded update and a ledger row.
+
+Order states: 草稿 draft → (submit) 待支付 pending → (first payment) 已支付 paid; a pending order
+goes back to draft with reverse (反结) — it has no payment then, the first payment makes it paid.
+A paid order with arrears (欠费) takes further payments (`pay_order` again, or `pay_arrears`).
+A refund keeps the order paid (refunded_amount > 0) unless every line is refunded: 已退款.
+"""
+
+import secrets
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yanzhi.catalog.models import Item
+from yanzhi.catalog.queries import get_sellable_item
+from yanzhi.core import audit
+from yanzhi.core.errors import BusinessError, NotFound
+from yanzhi.core.money import to_money
+from yanzhi.core.scope import Scope
+from yanzhi.core.timeutil import store_today
+from yanzhi.customers import services as customer_services
+from yanzhi.customers.models import Customer, SourceChannel
+from yanzhi.org import policy
+from yanzhi.org.models import Organization, Staff, Store
+from yanzhi.org.services import ensure_period_open
+from yanzhi.sales import courses
+from yanzhi.sales.deals import is_deal
+from yanzhi.sales.models import (
+    Coupon,
+    DealDefinition,
+    Deposit,
+    Order,
+    OrderLine,
+    Payment,
+    PaymentRequest,
+    StoredValueCard,
+    StoredValueLedger,
+)
+
+ZERO = Decimal("0.00")
+ORDER_FIELDS = [
+    "status",
+    "order_type",
+    "sales_channel_id",
+    "visit_id",
+    "list_amount",
+    "discount_amount",
+    "payable_amount",
+    "paid_amount",
+    "refunded_amount",
+    "arrears_amount",
+    "is_deal",
+    "deal_definition_id",
+    "note",
+]
+
+
+class PaymentLine(NamedTuple):
+    method: str
+    amount: Decimal
+    card_id: int | None = None
+    coupon_id: int | None = None
+    deposit_id: int | None = None
+
+
+# --- helpers --------------------------------------------------------------------------------------
+def _error(code: str, message, field: str = "_", status: int = 400) -> BusinessError:
+    return BusinessError(code, message, fields={field: [message]}, status=status)
+
+
+def _scope(by: Staff, action: str) -> Scope:
+    scope = policy.scope_for(by)
+    policy.require(scope, action)
+    return scope
+
+
+def _require_store(scope: Scope, store_id: int, org_id: int) -> None:
+    if org_id != scope.org_id or not scope.covers_store(store_id):
+        raise NotFound()
+
+
+def _money(value, field: str, *, positive: bool = True) -> Decimal:
+    try:
+        amount = to_money(Decimal(str(value)))
+    except (InvalidOperation, ValueError, TypeError):
+        amount = None
+    if amount is None or not amount.is_finite() or abs(amount) >= Decimal("1e10"):
+        raise _error("invalid_amount", _("请输入正确的金额"), field, 422)
+    if amount < 0 or (positive and amount == 0):
+        raise _error(
+            "invalid_amount", _("金额必须大于0") if positive else _("金额不能为负数"), field, 422
+        )
+    return amount
+
+
+def _quantity(value, field: str) -> int:
+    if isinstance(value, bool):
+        value = None
+    try:
+        quantity = int(str(value))
+    except (TypeError, ValueError):
+        quantity = None
+    if quantity is None or quantity <= 0 or quantity > 9999:
+        raise _error("invalid_quantity", _("数量必须是大于0的整数"), field, 422)
+    return quantity
+
+
+def _today(store: Store) -> date:
+    return store_today(store)
+
+
+def _snapshot(order: Order) -> dict:
+    return audit.snapshot(order, ORDER_FIELDS)
+
+
+# --- drafts ------------------------------------------------------------------------------------------
+def _build_lines(store: Store, lines) -> list[OrderLine]:
+    if not lines:
+        raise _error("no_lines", _("请至少添加一个项目"), "lines", 422)
+    built = []
+    for n, line in enumerate(lines):
+        item_id, quantity, discount = (tuple(line) + (0,))[:3]
+        try:
+            item = get_sellable_item(store, int(item_id))
+        except BusinessError as error:
+            raise _error(error.code, error.message, f"lines.{n}.item_id", 422) from None
+        except (TypeError, ValueError):
+            raise _error("invalid_item", _("项目不存在"), f"lines.{n}.item_id", 422) from None
+        quantity = _quantity(quantity, f"lines.{n}.quantity")
+        discount = _money(discount or 0, f"lines.{n}.discount_amount", positive=False)
+        unit_price = to_money(item.effective_price)
+        if discount > unit_price * quantity:
+            raise _error(
+                "discount_too_large", _("优惠不能超过该行金额"), f"lines.{n}.discount_amount", 422
+            )
+        built.append(
+            OrderLine(
+                item=item,
+                kind=item.kind,
+                quantity=quantity,
+                unit_price_amount=unit_price,
+                discount_amount=discount,
+                amount=unit_price * quantity - discount,
+            )
+        )
+    return built
+
+
+def _write_lines(order: Order, lines: list[OrderLine]) -> None:
+    order.lines.all().delete()
+    for line in lines:
+        line.order = order
+    OrderLine.objects.bulk_create(lines)
+    order.list_amount = sum((ln.unit_price_amount * ln.quantity for ln in lines), ZERO)
+    order.discount_amount = sum((ln.discount_amount for ln in lines), ZERO)
+    order.payable_amount = order.list_amount - order.discount_amount
+    order.arrears_amount = order.payable_amount
+
+
+def _check_refs(customer: Customer, store: Store, visit, sales_channel) -> None:
+    if visit is not None and (visit.customer_id != customer.pk or visit.store_id != store.pk):
+        raise _error("invalid_visit", _("到访记录不属于该客户或本门店"), "visit_id", 422)
+    if sales_channel is not None and sales_channel.org_id != customer.org_id:
+        raise _error("invalid_channel", _("销售渠道不存在"), "sales_channel_id", 422)
+
+
+@transaction.atomic
+def open_order(
+    customer: Customer,
+    *,
+    store: Store,
+    by: Staff,
+    lines,
+    order_type: str = "",
+    visit=None,
+    sales_channel: SourceChannel | None = None,
+    note: str = "",
+) -> Order:
+    """Open a draft order (暂存) for the customer at `store`; every item must be sold there."""
+    scope = _scope(by, "order.open")
+    _require_store(scope, store.pk, store.org_id)
+    if customer.org_id != store.org_id:
+        raise NotFound()
+    _check_refs(customer, store, visit, sales_channel)
+    day = _today(store)
+    ensure_period_open(store.pk, day)
+    built = _build_lines(store, lines)
+    order = Order(
+        org_id=store.org_id,
+        store=store,
+        customer=customer,
+        visit=visit,
+        consultant=by,
+        order_no=secrets.token_hex(10),
+        order_type=(order_type or "").strip()[:30] or built[0].item.order_type,
+        sales_channel=sales_channel,
+        business_date=day,
+        note=(note or "")[:200],
+        created_by=by,
+    )
+    order.save()
+    order.order_no = f"{day:%Y%m%d}{order.pk:06d}"
+    _write_lines(order, built)
+    order.save()
+    audit.record(by, "order.opened", order, after=_snapshot(order))
+    return order
+
+
+def _locked(order: Order) -> Order:
+    return Order.objects.select_for_update().select_related("store", "customer").get(pk=order.pk)
+
+
+@transaction.atomic
+def update_draft(
+    order: Order,
+    *,
+    by: Staff,
+    lines=None,
+    order_type: str | None = None,
+    visit=...,
+    sales_channel=...,
+    note: str | None = None,
+) -> Order:
+    """Change a draft: its lines (replaced as a whole), type, visit, channel or note."""
+    scope = _scope(by, "order.open")
+    _require_store(scope, order.store_id, order.org_id)
+    order = _locked(order)
+    if order.status != Order.Status.DRAFT:
+        raise _error("order_not_draft", _("只有草稿订单可以修改"), status=409)
+    ensure_period_open(order.store_id, order.business_date)
+    before = _snapshot(order)
+    if visit is not ...:
+        order.visit = visit
+    if sales_channel is not ...:
+        order.sales_channel = sales_channel
+    _check_refs(order.customer, order.store, order.visit, order.sales_channel)
+    if lines is not None:
+        _write_lines(order, _build_lines(order.store, lines))
+    if order_type is not None:
+        order.order_type = order_type.strip()[:30]
+    if note is not None:
+        order.note = note[:200]
+    order.save()
+    changed_before, changed_after = audit.changed(before, _snapshot(order))
+    audit.record(by, "order.updated", order, before=changed_before, after=changed_after)
+    return order
+
+
+@transaction.atomic
+def submit_order(order: Order, *, by: Staff) -> Order:
+    """Draft → pending payment (待支付); the amounts are fixed from now on."""
+    scope = _scope(by, "order.open")
+    _require_store(scope, order.store_id, order.org_id)
+    order = _locked(order)
+    if order.status != Order.Status.DRAFT:
+        raise _error("order_not_draft", _("只有草稿订单可以提交"), status=409)
+    ensure_period_open(order.store_id, order.business_date)
+    order.status, order.submitted_at = Order.Status.PENDING, timezone.now()
+    order.save(update_fields=["status", "submitted_at", "updated_at"])
+    audit.record(by, "order.submitted", order, after=_snapshot(order))
+    return order
+
+
+@transaction.atomic
+def reverse_order(order: Order, *, by: Staff) -> Order:
+    """反结: a pending order goes back to draft, only while nothing has been paid."""
+    scope = _scope(by, "order.open")
+    _require_store(scope, order.store_id, order.org_id)
+    order = _locked(order)
+    if order.status != Order.Status.PENDING or order.payments.exists():
+        raise _error("order_not_reversible", _("只有未收款的待支付订单可以反结"), status=409)
+    ensure_period_open(order.store_id, order.business_date)
+    order.status, order.submitted_at = Order.Status.DRAFT, None
+    order.save(update_fields=["status", "submitted_at", "updated_at"])
+    audit.record(by, "order.reversed", order, after=_snapshot(order))
+    return order
+
+
+# --- the deal definition -----------------------------------------------------------------------------
+def current_deal_definition(org_id: int) -> DealDefinition | None:
+    return DealDefinition.objects.filter(org_id=org_id).order_by("-effective_from", "-id").first()
+
+
+@transaction.atomic
+def set_deal_definition(
+    org: Organization, *, order_types, min_amount, kinds, by: Staff
+) -> DealDefinition:
+    """HQ sets the deal definition: a new version, in force for orders paid from now on."""
+    scope = _scope(by, "deal.configure")
+    if org.pk != scope.org_id:
+        raise NotFound()
+    kinds = set(kinds or ())
+    unknown = kinds - set(DealDefinition.KINDS)
+    if unknown:
+        raise _error("invalid_kind", _("品项类型不正确"), "kinds", 422)
+    types = []
+    for name in order_types or ():
+        name = str(name).strip()[:30]
+        if name and name not in types:
+            types.append(name)
+    definition = DealDefinition.objects.create(
+        org=org,
+        order_types=types,
+        min_amount=_money(min_amount, "min_amount", positive=False),
+        effective_from=timezone.now(),
+        created_by=by,
+        **{f"{k}_counts": k in kinds for k in DealDefinition.KINDS},
+    )
+    audit.record(by, "deal_definition.set", definition, after=audit.snapshot(definition))
+    return definition
+
+
+def _definition_in_force(org_id: int) -> DealDefinition:
+    """The latest version; a chain that never set one gets the default (any type, ¥0, all on)."""
+    definition = current_deal_definition(org_id)
+    if definition is None:
+        definition = DealDefinition.objects.create(
+            org_id=org_id, order_types=[], min_amount=ZERO, effective_from=timezone.now()
+        )
+    return definition
+
+
+# --- payments ----------------------------------------------------------------------------------------
+def _clean_payments(payments) -> list[PaymentLine]:
+    if not payments:
+        raise _error("no_payments", _("请填写收款方式和金额"), "payments", 422)
+    cleaned = []
+    for n, line in enumerate(payments):
+        line = PaymentLine(*line) if not isinstance(line, PaymentLine) else line
+        if line.method not in Payment.Method.values:
+            raise _error("invalid_method", _("收款方式不正确"), f"payments.{n}.method", 422)
+        amount = _money(line.amount, f"payments.{n}.amount")
+        cleaned.append(line._replace(amount=amount))
+    return cleaned
+
+
+def _take_from_card(order, payment, line, n, day, by) -> None:
+    field = f"payments.{n}.card_id"
+    card = StoredValueCard.objects.filter(org_id=order.org_id, pk=line.card_id or 0).first()
+    if card is None or card.customer_id != order.customer_id:
+        raise _error("invalid_card", _("储值卡不存在或不属于该客户"), field, 422)
+    if card.status != StoredValueCard.Status.ACTIVE:
+        raise _error("card_inactive", _("该储值卡已退卡,不能使用"), field, 409)
+    if card.expires_on is not None and card.expires_on < day:
+        raise _error("card_expired", _("该储值卡已过期,请先延期"), field, 409)
+    # The guarded update: two cashiers on the same card cannot both take the last yuan.
+    taken = StoredValueCard.objects.filter(
+        pk=card.pk, status=StoredValueCard.Status.ACTIVE, balance_amount__gte=line.amount
+    ).update(balance_amount=F("balance_amount") - line.amount, updated_at=timezone.now())
+    if not taken:
+        card.refresh_from_db(fields=["balance_amount"])
+        message = _("储值卡余额不足:余额 %(balance)s 元,需要 %(amount)s 元") % {
+            "balance": card.balance_amount,
+            "amount": line.amount,
+        }
+        raise _error("insufficient_balance", message, field, 409)
+    card.refresh_from_db(fields=["balance_amount"])
+    payment.card = card
+    payment.save()
+    StoredValueLedger.objects.create(
+        org_id=card.org_id,
+        card=card,
+        delta=-line.amount,
+        balance_after=card.balance_amount,
+        reason=StoredValueLedger.Reason.PAID,
+        payment=payment,
+        note=order.order_no,
+        by=by,
+    )
+
+
+def _use_coupon(order, payment, line, n, day) -> None:
+    field = f"payments.{n}.coupon_id"
+    coupon = Coupon.objects.filter(org_id=order.org_id, pk=line.coupon_id or 0).first()
+    if coupon is None or coupon.customer_id != order.customer_id:
+        raise _error("invalid_coupon", _("电子券不存在或不属于该客户"), field, 422)
+    if line.amount > coupon.value_amount:
+        raise _error(
+            "coupon_value_exceeded", _("抵扣金额不能超过券面额"), f"payments.{n}.amount", 422
+        )
+    payment.coupon = coupon
+    payment.save()
+    used = Coupon.objects.filter(
+        pk=coupon.pk, status=Coupon.Status.UNUSED, expires_on__gte=day
+    ).update(status=Coupon.Status.USED, payment=payment, updated_at=timezone.now())
+    if not used:
+        raise _error("coupon_unavailable", _("该电子券已使用或已过期"), field, 409)
+
+
+def _apply_deposit(order, payment, line, n) -> None:
+    field = f"payments.{n}.deposit_id"
+    deposit = Deposit.objects.filter(org_id=order.org_id, pk=line.deposit_id or 0).first()
+    if deposit is None or deposit.customer_id != order.customer_id:
+        raise _error("invalid_deposit", _("预约金不存在或不属于该客户"), field, 422)
+    if line.amount != deposit.amount:
+        raise _error("deposit_amount", _("预约金须整笔抵扣"), f"payments.{n}.amount", 422)
+    payment.deposit = deposit
+    payment.save()
+    applied = Deposit.objects.filter(pk=deposit.pk, status=Deposit.Status.HELD).update(
+        status=Deposit.Status.APPLIED, applied_order=order, updated_at=timezone.now()
+    )
+    if not applied:
+        raise _error("deposit_unavailable", _("该预约金已抵扣或已退还"), field, 409)
+
+
+def _request_for(order: Order, key: str, by: Staff) -> PaymentRequest | None:
+    """The earlier request with this key, or None after recording this one. The order row is
+    locked, so a concurrent duplicate waits for the first and then finds its row."""
+    earlier = PaymentRequest.objects.filter(org_id=order.org_id, key=key).first()
+    if earlier is not None:
+        if earlier.order_id != order.pk:
+            raise _error(
+                "idempotency_key_reused", _("该请求编号已用于其他订单"), "idempotency_key", 409
+            )
+        return earlier
+    try:
+        with transaction.atomic():
+            PaymentRequest.objects.create(org_id=order.org_id, order=order, key=key, by=by)
+    except IntegrityError:
+        raise _error(
+            "idempotency_key_reused", _("该请求编号已用于其他订单"), "idempotency_key", 409
+        ) from None
+    return None
+
+
+def _grant_purchases(order: Order, *, day: date, by: Staff) -> None:
+    """What the paid lines give the customer: courses and stored-value cards."""
+    lines = order.lines.select_related("item__card_service").prefetch_related(
+        "item__components__item"
+    )
+    for line in lines:
+        item = line.item
+        expires_on = day + timedelta(days=item.valid_days) if item.valid_days else None
+        if line.kind == Item.Kind.CARD and item.card_type == Item.CardType.STORED_VALUE:
+            for _n in range(line.quantity):
+                _issue_card(order, line, expires_on=expires_on, by=by)
+        else:
+            courses.grant_courses(order, line, expires_on=expires_on, by=by)
+
+
+def _issue_card(order: Order, line: OrderLine, *, expires_on, by: Staff) -> StoredValueCard:
+    """A stored-value card credited with the card's value (may exceed its price: ¥10,000 → ¥11,000)."""
+    value = line.item.card_value_amount
+    if value is None:
+        value = to_money(line.amount / line.quantity)
+    card = StoredValueCard.objects.create(
+        org_id=order.org_id,
+        customer=order.customer,
+        item=line.item,
+        store=order.store,
+        source_line=line,
+        card_no=secrets.token_hex(8),
+        original_amount=value,
+        balance_amount=value,
+        expires_on=expires_on,
+    )
+    card.card_no = f"SV{card.pk:08d}"
+    card.save(update_fields=["card_no"])
+    StoredValueLedger.objects.create(
+        org_id=card.org_id,
+        card=card,
+        delta=value,
+        balance_after=value,
+        reason=StoredValueLedger.Reason.ISSUED,
+        note=order.order_no,
+        by=by,
+    )
+    audit.record(by, "card.issued", card, after=audit.snapshot(card))
+    return card
+
+
+@transaction.atomic
+def pay_order(
+    order: Order,
+    *,
+    payments,
+    idempotency_key: str | None = None,
+    business_date: date | None = None,
+    by: Staff,
+) -> Order:
+    """Take payment for a pending order, or for a paid order's arrears, by one or several
+    methods. Never more than due; a repeated idempotency key charges nothing and returns the
+    order. The first payment makes the order paid, decides the deal and grants what was sold."""
+    scope = _scope(by, "order.pay")
+    _require_store(scope, order.store_id, order.org_id)
+    order = _locked(order)
+    key = (idempotency_key or "").strip()[:80]
+    if key and _request_for(order, key, by) is not None:
+        return order
+    if order.status not in (Order.Status.PENDING, Order.Status.PAID) or (
+        order.status == Order.Status.PAID and order.arrears_amount <= 0
+    ):
+        raise _error("order_not_payable", _("该订单当前状态不能收款"), status=409)
+    today = _today(order.store)
+    day = business_date or today
+    if day > today:
+        raise _error("invalid_date", _("业务日期不能晚于今天"), "business_date", 422)
+    ensure_period_open(order.store_id, day)
+    lines = _clean_payments(payments)
+    total = sum((ln.amount for ln in lines), ZERO)
+    if total > order.arrears_amount:
+        message = _("超过应付金额:应付 %(due)s 元,本次收款 %(total)s 元") % {
+            "due": order.arrears_amount,
+            "total": total,
+        }
+        raise _error("overpaid", message, "payments", 422)
+    request = PaymentRequest.objects.get(org_id=order.org_id, key=key) if key else None
+    before = _snapshot(order)
+    spend = ZERO
+    for n, line in enumerate(lines):
+        payment = Payment(
+            org_id=order.org_id,
+            store_id=order.store_id,
+            order=order,
+            method=line.method,
+            amount=line.amount,
+            request=request,
+            business_date=day,
+            by=by,
+        )
+        if line.method == Payment.Method.STORED_VALUE:
+            _take_from_card(order, payment, line, n, today, by)
+        elif line.method == Payment.Method.COUPON:
+            _use_coupon(order, payment, line, n, today)
+        elif line.method == Payment.Method.DEPOSIT:
+            _apply_deposit(order, payment, line, n)
+        else:
+            payment.save()
+        if line.method in Payment.SPEND_METHODS:
+            spend += line.amount
+    first_payment = order.status == Order.Status.PENDING
+    # A customer's arrears are those of paid orders: a pending order is not owed yet.
+    counted_arrears = ZERO if first_payment else order.arrears_amount
+    order.paid_amount += total
+    order.arrears_amount -= total
+    if first_payment:
+        order.status, order.paid_at = Order.Status.PAID, timezone.now()
+        definition = _definition_in_force(order.org_id)
+        order.is_deal = is_deal(order, definition)
+        order.deal_definition = definition
+    order.save()
+    customer_services.note_money(
+        customer_id=order.customer_id,
+        spend_delta=spend,
+        arrears_delta=order.arrears_amount - counted_arrears,
+    )
+    if first_payment:
+        if order.is_deal:
+            customer_services.note_deal(customer_id=order.customer_id, dealt_at=order.paid_at)
+        _grant_purchases(order, day=day, by=by)
+    audit.record(
+        by,
+        "order.paid",
+        order,
+        before=before,
+        after=_snapshot(order),
+        note=", ".join(f"{ln.method} {ln.amount}" for ln in lines),
+    )
+    return order
+
+
+def pay_arrears(order: Order, *, payments, idempotency_key=None, by: Staff) -> Order:
+    """补缴欠费: the same as paying the order again while it has arrears."""
+    return pay_order(order, payments=payments, idempotency_key=idempotency_key, by=by)
+
+
+# --- refunds -----------------------------------------------------------------------------------------
+def _line_value(line: OrderLine, units: int) -> Decimal:
+    """The value of `units` units of the line: proportional, and the rest of the line's amount
+    when the last units go back (so the fen add up to the line amount)."""
+    if units == line.remaining_quantity:
+        return line.amount - line.refunded_amount
+    return min(to_money(line.amount * units / line.quantity), line.amount - line.refunded_amount)
+
+
+def _refund_cards(line: OrderLine, units: int, *, by: Staff) -> Decimal:
+    """Take back `units` stored-value cards of the line: only their unused balance is refunded,
+    in proportion to the price paid (a ¥10,000 card worth ¥11,000 with ¥5,500 left → ¥5,000)."""
+    cards = list(
+        StoredValueCard.objects.select_for_update()
+        .filter(source_line=line, status=StoredValueCard.Status.ACTIVE)
+        .order_by("-balance_amount", "pk")[:units]
+    )
+    if len(cards) < units:
+        raise _error("card_already_refunded", _("该储值卡已退卡"), "lines", 409)
+    unit_amount = line.amount / line.quantity
+    value = ZERO
+    for card in cards:
+        balance = card.balance_amount
+        returned = StoredValueCard.objects.filter(pk=card.pk, balance_amount=balance).update(
+            balance_amount=ZERO, status=StoredValueCard.Status.REFUNDED, updated_at=timezone.now()
+        )
+        if not returned:  # pragma: no cover - the row is locked
+            raise _error("card_changed", _("储值卡余额已变化,请重试"), "lines", 409)
+        StoredValueLedger.objects.create(
+            org_id=card.org_id,
+            card=card,
+            delta=-balance,
+            balance_after=ZERO,
+            reason=StoredValueLedger.Reason.CARD_REFUNDED,
+            note=line.order.order_no,
+            by=by,
+        )
+        if card.original_amount > 0:
+            value += to_money(unit_amount * balance / card.original_amount)
+    return min(value, line.amount - line.refunded_amount)
+
+
+def _refundable_units(line: OrderLine) -> int:
+    """Units that can still go back: for a course, only whole units of unused sessions; a
+    stored-value card line, its cards not yet taken back."""
+    if line.kind == Item.Kind.CARD and line.item.card_type == Item.CardType.STORED_VALUE:
+        return line.cards.filter(status=StoredValueCard.Status.ACTIVE).count()
+    per_unit = courses.sessions_per_unit(line)
+    if not per_unit:
+        return line.remaining_quantity
+    units = min(line.remaining_quantity, courses.unused_sessions(line) // per_unit)
+    if line.kind == Item.Kind.PACKAGE and units != line.remaining_quantity:
+        return 0
+    return units
+
+
+def _refund_line(line: OrderLine, units: int, n: int, *, by: Staff) -> Decimal:
+    field = f"lines.{n}.quantity"
+    if units > line.remaining_quantity:
+        raise _error("refund_too_many", _("退款数量超过可退数量"), field, 422)
+    item = line.item
+    if line.kind == Item.Kind.CARD and item.card_type == Item.CardType.STORED_VALUE:
+        return _refund_cards(line, units, by=by)
+    if line.kind == Item.Kind.PACKAGE and courses.sessions_per_unit(line):
+        # A package's sessions are spread over its parts: it goes back whole, while unused.
+        granted = courses.sessions_per_unit(line) * line.remaining_quantity
+        if units != line.remaining_quantity or courses.unused_sessions(line) != granted:
+            raise _error(
+                "package_partly_used",
+                _("套餐已部分使用,不能退款(套餐只能整单未使用时退)"),
+                field,
+                409,
+            )
+    if courses.sessions_per_unit(line):
+        try:
+            courses.revoke_units(line, units, by=by)
+        except BusinessError as error:
+            if error.code != "sessions_used":
+                raise
+            raise _error("sessions_used", _("已使用的次数不能退款"), field, 409) from None
+    return _line_value(line, units)
+
+
+def _return_money(order: Order, amount: Decimal, *, day: date, by: Staff) -> Decimal:
+    """Give `amount` back over the original payments, the latest first; returns the part that
+    counted as the customer's spend."""
+    spend, left = ZERO, amount
+    originals = list(
+        order.payments.filter(refund_of__isnull=True)
+        .select_related("card", "coupon")
+        .order_by("-id")
+    )
+    for original in originals:
+        if left <= 0:
+            break
+        already = -sum((r.amount for r in original.refunds.all()), ZERO)
+        take = min(left, original.amount - already)
+        if take <= 0:
+            continue
+        if original.method == Payment.Method.STORED_VALUE and (
+            original.card.status != StoredValueCard.Status.ACTIVE
+        ):
+            continue  # a card taken back meanwhile: return this part by the next method
+        refund = Payment.objects.create(
+            org_id=order.org_id,
+            store_id=order.store_id,
+            order=order,
+            method=original.method,
+            amount=-take,
+            refund_of=original,
+            card=original.card,
+            coupon=original.coupon,
+            deposit=original.deposit,
+            business_date=day,
+            by=by,
+        )
+        if original.method == Payment.Method.STORED_VALUE:
+            StoredValueCard.objects.filter(pk=original.card_id).update(
+                balance_amount=F("balance_amount") + take, updated_at=timezone.now()
+            )
+            original.card.refresh_from_db(fields=["balance_amount"])
+            StoredValueLedger.objects.create(
+                org_id=order.org_id,
+                card=original.card,
+                delta=take,
+                balance_after=original.card.balance_amount,
+                reason=StoredValueLedger.Reason.REFUNDED,
+                payment=refund,
+                note=order.order_no,
+                by=by,
+            )
+        elif original.method == Payment.Method.COUPON and take + already == original.amount:
+            # The whole coupon part came back: the coupon can be used again (until it expires).
+            Coupon.objects.filter(pk=original.coupon_id).update(
+                status=Coupon.Status.UNUSED, payment=None, updated_at=timezone.now()
+            )
+        if original.method in Payment.SPEND_METHODS:
+            spend += take
+        left -= take
+    if left > 0:
+        raise _error("refund_unbalanced", _("可退金额不足"), "lines", 409)
+    return spend
+
+
+@transaction.atomic
+def refund_order(order: Order, *, lines=None, full: bool = False, by: Staff, reason: str) -> Order:
+    """Refund lines (or everything still refundable with full=True). The refunded value first
+    cancels arrears; only the rest is money, returned to the original methods, latest first.
+    Used sessions are not refundable; a stored-value card refunds its unused balance. A deal
+    stays a deal (past deals are not rewritten)."""
+    scope = _scope(by, "order.refund")
+    _require_store(scope, order.store_id, order.org_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise _error("reason_required", _("请填写退款原因"), "reason", 422)
+    order = _locked(order)
+    if order.status != Order.Status.PAID:
+        raise _error("order_not_refundable", _("只有已支付的订单可以退款"), status=409)
+    day = _today(order.store)
+    ensure_period_open(order.store_id, day)
+    by_id = {
+        ln.pk: ln
+        for ln in order.lines.select_related("item", "order").prefetch_related(
+            "item__components__item"
+        )
+    }
+    if full:
+        wanted = [(pk, _refundable_units(ln)) for pk, ln in by_id.items()]
+        wanted = [(pk, units) for pk, units in wanted if units]
+    else:
+        wanted = []
+        for n, row in enumerate(lines or ()):
+            line_id, units = row
+            if int(line_id) not in by_id:
+                raise _error("invalid_line", _("订单行不存在"), f"lines.{n}.line_id", 422)
+            wanted.append((int(line_id), _quantity(units, f"lines.{n}.quantity")))
+    if not wanted:
+        raise _error("nothing_to_refund", _("没有可退的项目"), "lines", 422)
+    before = _snapshot(order)
+    value = ZERO
+    for n, (line_id, units) in enumerate(wanted):
+        line = by_id[line_id]
+        line_value = _refund_line(line, units, n, by=by)
+        line.refunded_quantity += units
+        line.refunded_amount += line_value
+        line.save(update_fields=["refunded_quantity", "refunded_amount"])
+        value += line_value
+    money = max(ZERO, value - order.arrears_amount)
+    spend = _return_money(order, money, day=day, by=by) if money else ZERO
+    order.refunded_amount += value
+    order.paid_amount -= money
+    order.arrears_amount = order.payable_amount - order.refunded_amount - order.paid_amount
+    if all(ln.refunded_quantity == ln.quantity for ln in by_id.values()):
+        order.status = Order.Status.REFUNDED
+    order.save()
+    customer_services.note_money(
+        customer_id=order.customer_id,
+        spend_delta=-spend,
+        arrears_delta=order.arrears_amount - Decimal(before["arrears_amount"]),
+    )
+    audit.record(by, "order.refunded", order, before=before, after=_snapshot(order), note=reason)
+    return order
+
+
+# --- cards, coupons, deposits ------------------------------------------------------------------------
+def _new_expiry(old: date | None, new: date, today: date) -> date:
+    if new is None or new < today or (old is not None and new <= old):
+        raise _error(
+            "invalid_expiry", _("新的有效期须晚于原有效期且不早于今天"), "new_expires_on", 422
+        )
+    return new
+
+
+@transaction.atomic
+def extend_card(card: StoredValueCard, *, new_expires_on: date, reason: str, by: Staff):
+    """延期: a later expiry date for a stored-value card, with a reason (audited, ledger row)."""
+    scope = _scope(by, "card.extend")
+    _require_store(scope, card.store_id, card.org_id)
+    if not (reason or "").strip():
+        raise _error("reason_required", _("请填写延期原因"), "reason", 422)
+    card = StoredValueCard.objects.select_for_update().get(pk=card.pk)
+    if card.status != StoredValueCard.Status.ACTIVE:
+        raise _error("card_inactive", _("该储值卡已退卡"), status=409)
+    before = audit.snapshot(card, ["expires_on"])
+    card.expires_on = _new_expiry(card.expires_on, new_expires_on, store_today(card.store))
+    card.save(update_fields=["expires_on", "updated_at"])
+    StoredValueLedger.objects.create(
+        org_id=card.org_id,
+        card=card,
+        delta=ZERO,
+        balance_after=card.balance_amount,
+        reason=StoredValueLedger.Reason.EXTENDED,
+        note=reason.strip()[:200],
+        by=by,
+    )
+    audit.record(
+        by,
+        "card.extended",
+        card,
+        before=before,
+        after=audit.snapshot(card, ["expires_on"]),
+        note=reason,
+    )
+    return card
+
+
+@transaction.atomic
+def issue_coupon(
+    customer: Customer, *, value_amount, expires_on: date, code: str | None = None, by: Staff
+) -> Coupon:
+    """Give the customer an e-coupon (电子券) worth value_amount, valid until expires_on."""
+    scope = _scope(by, "coupon.issue")
+    _require_store(scope, customer.store_id, customer.org_id)
+    value = _money(value_amount, "value_amount")
+    if expires_on is None or expires_on < store_today(customer.store):
+        raise _error("invalid_expiry", _("有效期不能早于今天"), "expires_on", 422)
+    code = (code or "").strip()[:30] or f"EC{secrets.token_hex(5).upper()}"
+    if Coupon.objects.filter(org_id=customer.org_id, code=code).exists():
+        raise _error("duplicate_code", _("券码已存在"), "code", 422)
+    coupon = Coupon.objects.create(
+        org_id=customer.org_id,
+        customer=customer,
+        code=code,
+        value_amount=value,
+        expires_on=expires_on,
+        created_by=by,
+    )
+    audit.record(by, "coupon.issued", coupon, after=audit.snapshot(coupon))
+    return coupon
+
+
+@transaction.atomic
+def extend_coupon(coupon: Coupon, *, new_expires_on: date, reason: str, by: Staff) -> Coupon:
+    """延期 an unused e-coupon, with a reason (audited)."""
+    scope = _scope(by, "card.extend")
+    _require_store(scope, coupon.customer.store_id, coupon.org_id)
+    if not (reason or "").strip():
+        raise _error("reason_required", _("请填写延期原因"), "reason", 422)
+    coupon = Coupon.objects.select_for_update().select_related("customer__store").get(pk=coupon.pk)
+    if coupon.status == Coupon.Status.USED:
+        raise _error("coupon_used", _("已使用的电子券不能延期"), status=409)
+    before = audit.snapshot(coupon, ["expires_on", "status"])
+    coupon.expires_on = _new_expiry(
+        coupon.expires_on, new_expires_on, store_today(coupon.customer.store)
+    )
+    coupon.status = Coupon.Status.UNUSED
+    coupon.save(update_fields=["expires_on", "status", "updated_at"])
+    audit.record(
+        by,
+        "coupon.extended",
+        coupon,
+        before=before,
+        after=audit.snapshot(coupon, ["expires_on", "status"]),
+        note=reason,
+    )
+    return coupon
+
+
+@transaction.atomic
+def take_deposit(
+    customer: Customer, *, store: Store, amount, method: str, appointment=None, by: Staff
+) -> Deposit:
+    """收预约金: money taken now for a booking, applied later to the customer's order."""
+    scope = _scope(by, "deposit.take")
+    _require_store(scope, store.pk, store.org_id)
+    if customer.org_id != store.org_id:
+        raise NotFound()
+    if method not in Payment.MONEY_METHODS:
+        raise _error("invalid_method", _("收款方式不正确"), "method", 422)
+    if appointment is not None and appointment.customer_id != customer.pk:
+        raise _error("invalid_appointment", _("预约不属于该客户"), "appointment_id", 422)
+    day = store_today(store)
+    ensure_period_open(store.pk, day)
+    deposit = Deposit.objects.create(
+        org_id=store.org_id,
+        store=store,
+        customer=customer,
+        appointment=appointment,
+        amount=_money(amount, "amount"),
+        method=method,
+        business_date=day,
+        by=by,
+    )
+    audit.record(by, "deposit.taken", deposit, after=audit.snapshot(deposit))
+    return deposit
+
+
+@transaction.atomic
+def refund_deposit(deposit: Deposit, *, by: Staff, reason: str) -> Deposit:
+    """退预约金: a held deposit goes back to the customer."""
+    scope = _scope(by, "order.refund")
+    _require_store(scope, deposit.store_id, deposit.org_id)
+    if not (reason or "").strip():
+        raise _error("reason_required", _("请填写退款原因"), "reason", 422)
+    ensure_period_open(deposit.store_id, store_today(deposit.store))
+    done = Deposit.objects.filter(pk=deposit.pk, status=Deposit.Status.HELD).update(
+        status=Deposit.Status.REFUNDED, updated_at=timezone.now()
+    )
+    if not done:
+        raise _error("deposit_unavailable", _("该预约金已抵扣或已退还"), status=409)
+    deposit.refresh_from_db()
+    audit.record(by, "deposit.refunded", deposit, note=reason)
+    return deposit
+
+
+def price_lines(store: Store, lines) -> list[OrderLine]:
+    """The lines as open_order would price them, unsaved (the order screen's running total);
+    raises the same errors."""
+    return _build_lines(store, lines)

@@ -1,0 +1,109 @@
+"""Cashiers paying from the same stored-value card at the same moment, and duplicate pay
+requests: real threads and transactions, on SQLite (BEGIN IMMEDIATE) and PostgreSQL (the
+guarded UPDATE's row lock)."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+
+from yanzhi.core.errors import BusinessError
+from yanzhi.sales import services
+from yanzhi.sales.models import Payment, StoredValueCard, StoredValueLedger
+from yanzhi.sales.tests.conftest import card_line, cash
+
+
+def run_concurrently(attempts: list) -> list[str]:
+    barrier = threading.Barrier(len(attempts))
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def run(attempt):
+        try:
+            barrier.wait()
+            attempt()
+            outcome = "ok"
+        except BusinessError as error:
+            outcome = error.code
+        except Exception as error:  # noqa: BLE001 - reported in the assertion
+            outcome = repr(error)
+        finally:
+            connection.close()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in attempts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def _card_with_balance(card_with, store_a_cashier, open_pending, hydra, balance):
+    """The customer's ¥11,000 card spent down to `balance`."""
+    card = card_with()
+    spend = Decimal("11000") - Decimal(balance)
+    order = open_pending([(hydra.pk, 11, "0")])
+    services.pay_order(
+        order, payments=[card_line(card, spend), cash(Decimal("11000") - spend)], by=store_a_cashier
+    )
+    card.refresh_from_db()
+    assert card.balance_amount == Decimal(balance)
+    return card
+
+
+@pytest.mark.parametrize("cashiers, affordable", [(2, 1), (8, 3)])
+@pytest.mark.django_db(transaction=True)
+def test_cashiers_paying_from_one_card_at_once(
+    cashiers, affordable, card_with, open_pending, hydra, store_a_cashier
+):
+    # given: ¥{affordable × 300 + 100} left; each cashier takes ¥300 for an order of its own
+    card = _card_with_balance(
+        card_with, store_a_cashier, open_pending, hydra, affordable * 300 + 100
+    )
+    orders = [open_pending([(hydra.pk, 1, "700")]) for _ in range(cashiers)]
+
+    def pay(order):
+        return lambda: services.pay_order(
+            order, payments=[card_line(card, "300")], by=store_a_cashier
+        )
+
+    # when
+    results = run_concurrently([pay(o) for o in orders])
+    # then
+    assert sorted(results) == sorted(
+        ["ok"] * affordable + ["insufficient_balance"] * (cashiers - affordable)
+    ), results
+    card.refresh_from_db()
+    assert card.balance_amount == Decimal("100.00")
+    ledger = StoredValueLedger.objects.filter(card=card).aggregate(s=Sum("delta"))["s"]
+    assert ledger == card.balance_amount
+    afters = sorted(
+        StoredValueLedger.objects.filter(
+            card=card, reason="paid", payment__order__in=orders
+        ).values_list("balance_after", flat=True)
+    )
+    assert afters == [Decimal(100 + 300 * n) for n in range(affordable)]
+    assert StoredValueCard.objects.filter(balance_amount__lt=0).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicate_keys_charge_once(open_pending, hydra, store_a_cashier):
+    # given: a double click sends the same pay request five times at once
+    order = open_pending([(hydra.pk, 1, 0)])
+
+    def pay():
+        return services.pay_order(
+            order, payments=[cash("600")], idempotency_key="dbl-click", by=store_a_cashier
+        )
+
+    # when
+    results = run_concurrently([pay] * 5)
+    # then: every request answers ok, the money was taken once
+    assert results == ["ok"] * 5, results
+    assert Payment.objects.filter(order=order).count() == 1
+    order.refresh_from_db()
+    assert order.paid_amount == Decimal("600.00") and order.arrears_amount == Decimal("400.00")

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from yanzhi.sales import views
+
+app_name = "sales"
+urlpatterns = [
+    path("orders/", views.order_list, name="orders"),
+    path("orders/new/", views.order_new, name="order-new"),
+    path("orders/items/", views.item_search, name="item-search"),
+    path("orders/<int:pk>/", views.order_detail, name="order-detail"),
+    path("orders/<int:pk>/pay/", views.order_pay, name="order-pay"),
+    path("orders/<int:pk>/refund/", views.order_refund, name="order-refund"),
+    path("orders/<int:pk>/<str:action>/", views.order_transition, name="order-transition"),
+    path("customers/<int:pk>/orders/", views.customer_orders, name="customer-orders"),
+    path("settings/deal-definition/", views.deal_definition, name="deal-definition"),
+    path("sales/prepaid-liability/", views.prepaid_liability, name="prepaid-liability"),
+]
