@@ -23,6 +23,7 @@ from yanzhi.demo.people import PersonMaker
 from yanzhi.inventory.demo import build_inventory
 from yanzhi.org import services as org_services
 from yanzhi.org.models import Department, Organization, StaffGroup, Store
+from yanzhi.sales.demo import build_sales
 from yanzhi.scheduling import services as scheduling
 from yanzhi.scheduling.models import Appointment, Room
 from yanzhi.scheduling.queries import is_available
@@ -552,4 +553,12 @@ def build_demo(*, customers: int = 300, seed: int = 2026, log=print) -> str:
     todays = builder.build_today(today)
     future = builder.build_future(today)
     log(f"{todays} of today's arrivals and bookings, {future} future appointments")
+    orders = build_sales(
+        builder.org,
+        list(builder.stores.values()),
+        builder.staff,
+        builder.customers,
+        builder.by_store,
+    )
+    log(f"{orders} orders (paid, with arrears, stored-value cards, a refund)")
     return f"{len(builder.stores)} stores, {len(builder.staff)} staff, {len(builder.customers)} customers, {past} past visits"

@@ -9,6 +9,8 @@ Order money (all Decimal, fen):
 A refund first cancels what is still owed and returns money only for the rest.
 """
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -101,9 +103,17 @@ class Order(TimeStampedModel):
         ordering = ["-business_date", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["org", "order_no"], name="order_no_unique_in_org"),
+            # Within half a fen: SQLite evaluates the subtraction in floating point.
             models.CheckConstraint(
                 condition=Q(
-                    arrears_amount=F("payable_amount") - F("refunded_amount") - F("paid_amount")
+                    arrears_amount__gte=F("payable_amount")
+                    - F("refunded_amount")
+                    - F("paid_amount")
+                    - Decimal("0.005"),
+                    arrears_amount__lte=F("payable_amount")
+                    - F("refunded_amount")
+                    - F("paid_amount")
+                    + Decimal("0.005"),
                 ),
                 name="order_arrears_is_payable_minus_refunded_minus_paid",
             ),
