@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -514,6 +515,8 @@ def set_open_course_count(customer_id: int, count: int) -> None:
 def lock_summary(customer_id: int) -> None:
     """Lock a customer's summary row until the end of the caller's transaction."""
     list(CustomerSummary.objects.select_for_update().filter(customer_id=customer_id).values("pk"))
+
+
 def note_deal(*, customer_id: int, dealt_at) -> None:
     """A deal order of the customer (counted once, at its first payment); called inside the
     payment transaction. The deal status 未成交/首次成交/多次成交 follows from deal_count."""
@@ -530,8 +533,8 @@ def note_money(*, customer_id: int, spend_delta=0, arrears_delta=0) -> None:
     """Move the customer's total spend and arrears by signed deltas (payments, refunds); called
     inside the sales transaction. Deltas with F() are safe when two cashiers pay at once."""
     CustomerSummary.objects.filter(customer_id=customer_id).update(
-        total_spend_amount=F("total_spend_amount") + spend_delta,
-        arrears_amount=F("arrears_amount") + arrears_delta,
+        total_spend_amount=Round(F("total_spend_amount") + spend_delta, 2),
+        arrears_amount=Round(F("arrears_amount") + arrears_delta, 2),
         updated_at=timezone.now(),
     )
 

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Round
 from django.utils.translation import gettext as _
 
 from yanzhi.catalog.models import Item, MaterialUsage
@@ -155,12 +156,14 @@ def move_stock(
     store = warehouse.store
     block = enforce_on_hand and store.negative_stock == Store.NegativeStock.BLOCK
     if delta < 0 and block:
-        updated = levels.filter(quantity__gte=-delta).update(quantity=F("quantity") + delta)
+        updated = levels.filter(quantity__gte=-delta).update(
+            quantity=Round(F("quantity") + delta, 3)
+        )
         if not updated:
             on_hand = levels.values_list("quantity", flat=True).get()
             raise _insufficient(warehouse, item, on_hand, -delta)
     else:
-        levels.update(quantity=F("quantity") + delta)
+        levels.update(quantity=Round(F("quantity") + delta, 3))
     after = levels.values_list("quantity", flat=True).get()
     return StockMove.objects.create(
         org_id=warehouse.org_id,

@@ -234,17 +234,24 @@ def _sum_of(model, link: str, field: str, **filters):
     )
 
 
+def _differs(left: str, right: str) -> Q:
+    """More than half a fen apart: SQLite sums decimals in floating point, so exact equality
+    would report phantom mismatches there."""
+    half_fen = Decimal("0.005")
+    return Q(**{f"{left}__gt": F(right) + half_fen}) | Q(**{f"{left}__lt": F(right) - half_fen})
+
+
 def card_ledger_mismatches() -> QuerySet[StoredValueCard]:
     return (
         StoredValueCard.objects.annotate(ledger_sum=_sum_of(StoredValueLedger, "card", "delta"))
-        .exclude(balance_amount=F("ledger_sum"))
+        .filter(_differs("balance_amount", "ledger_sum"))
         .select_related("customer")
     )
 
 
 def order_payment_mismatches() -> QuerySet[Order]:
-    return Order.objects.annotate(payment_sum=_sum_of(Payment, "order", "amount")).exclude(
-        paid_amount=F("payment_sum")
+    return Order.objects.annotate(payment_sum=_sum_of(Payment, "order", "amount")).filter(
+        _differs("paid_amount", "payment_sum")
     )
 
 
@@ -253,7 +260,7 @@ def order_refund_mismatches() -> QuerySet[Order]:
 
     return Order.objects.annotate(
         line_refunds=_sum_of(OrderLine, "order", "refunded_amount")
-    ).exclude(refunded_amount=F("line_refunds"))
+    ).filter(_differs("refunded_amount", "line_refunds"))
 
 
 def summary_arrears_mismatches() -> QuerySet[CustomerSummary]:
@@ -270,8 +277,8 @@ def summary_arrears_mismatches() -> QuerySet[CustomerSummary]:
     arrears = Coalesce(
         Subquery(rows, output_field=MoneyField()), Value(ZERO), output_field=MoneyField()
     )
-    return CustomerSummary.objects.annotate(order_arrears=arrears).exclude(
-        arrears_amount=F("order_arrears")
+    return CustomerSummary.objects.annotate(order_arrears=arrears).filter(
+        _differs("arrears_amount", "order_arrears")
     )
 
 

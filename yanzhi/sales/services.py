@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -354,7 +355,7 @@ def _take_from_card(order, payment, line, n, day, by) -> None:
     # The guarded update: two cashiers on the same card cannot both take the last yuan.
     taken = StoredValueCard.objects.filter(
         pk=card.pk, status=StoredValueCard.Status.ACTIVE, balance_amount__gte=line.amount
-    ).update(balance_amount=F("balance_amount") - line.amount, updated_at=timezone.now())
+    ).update(balance_amount=Round(F("balance_amount") - line.amount, 2), updated_at=timezone.now())
     if not taken:
         card.refresh_from_db(fields=["balance_amount"])
         message = _("储值卡余额不足:余额 %(balance)s 元,需要 %(amount)s 元") % {
@@ -690,7 +691,7 @@ def _return_money(order: Order, amount: Decimal, *, day: date, by: Staff) -> Dec
         )
         if original.method == Payment.Method.STORED_VALUE:
             StoredValueCard.objects.filter(pk=original.card_id).update(
-                balance_amount=F("balance_amount") + take, updated_at=timezone.now()
+                balance_amount=Round(F("balance_amount") + take, 2), updated_at=timezone.now()
             )
             original.card.refresh_from_db(fields=["balance_amount"])
             StoredValueLedger.objects.create(
