@@ -17,7 +17,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from yanzhi.catalog.models import Item
+from yanzhi.catalog.models import Item, StoreItem
+from yanzhi.catalog.queries import items_for
 from yanzhi.core.scope import Scope
 from yanzhi.inventory.models import (
     StockCount,
@@ -66,10 +67,10 @@ def default_warehouse(store, kind: str) -> Warehouse | None:
 
 
 def stock_items(scope: Scope) -> QuerySet[Item]:
-    """Items that can be stocked: the chain's active stock-tracked products and drugs."""
-    return Item.objects.filter(org_id=scope.org_id, track_stock=True, is_active=True).order_by(
-        "kind", "code"
-    )
+    """Items that can be stocked: the active stock-tracked products and drugs the caller sees in
+    the catalogue (HQ: the chain's; a store: those assigned to its stores — an unassigned item
+    does not exist for a store, see catalog.queries.items_for)."""
+    return items_for(scope).filter(track_stock=True, is_active=True).order_by("kind", "code")
 
 
 def get_stock_item(scope: Scope, pk: int) -> Item:
@@ -172,12 +173,16 @@ def get_count(scope: Scope, pk: int) -> StockCount:
 
 
 def count_sheet(warehouse: Warehouse) -> list[tuple[Item, Decimal]]:
-    """The count sheet of a warehouse: every stock item of the chain with its book quantity."""
+    """The count sheet of a warehouse: the active stock items assigned to its store, and every
+    item it has a stock level of, each with its book quantity."""
     on_hand = dict(
         StockLevel.objects.filter(warehouse=warehouse).values_list("item_id", "quantity")
     )
+    assigned = StoreItem.objects.filter(
+        item_id=OuterRef("pk"), store_id=warehouse.store_id, is_active=True
+    )
     items = Item.objects.filter(org_id=warehouse.org_id, track_stock=True).filter(
-        Q(is_active=True) | Q(pk__in=list(on_hand))
+        Q(Exists(assigned), is_active=True) | Q(pk__in=list(on_hand))
     )
     return [(item, on_hand.get(item.pk, Decimal(0))) for item in items.order_by("kind", "code")]
 

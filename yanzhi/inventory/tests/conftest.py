@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from yanzhi.catalog.models import Item
+from yanzhi.catalog.models import Item, StoreItem
 from yanzhi.inventory.models import Warehouse
 from yanzhi.inventory.services import ReceiptLine, receive_stock
 from yanzhi.org.tests.factories import make_staff
@@ -19,8 +19,12 @@ def _frozen_clock():
         yield
 
 
-def make_item(org, code, *, name=None, kind=Item.Kind.PRODUCT, track_stock=True, material_no=""):
-    return Item.objects.create(
+def make_item(
+    org, code, *, name=None, kind=Item.Kind.PRODUCT, track_stock=True, material_no="", stores=None
+):
+    """An item of the chain, assigned (as HQ distributes it) to `stores` — by default to every
+    store the chain has so far: a store only stocks items assigned to it."""
+    item = Item.objects.create(
         org=org,
         kind=kind,
         code=code,
@@ -30,20 +34,23 @@ def make_item(org, code, *, name=None, kind=Item.Kind.PRODUCT, track_stock=True,
         track_stock=track_stock,
         unit="支",
     )
+    for store in org.stores.all() if stores is None else stores:
+        StoreItem.objects.create(org=org, store=store, item=item)
+    return item
 
 
 @pytest.fixture
-def filler(chain):
+def filler(chain, store_a, store_b):
     return make_item(chain, "HA1", name="玻尿酸1ml", kind=Item.Kind.DRUG, material_no="WL-0001")
 
 
 @pytest.fixture
-def mask(chain):
+def mask(chain, store_a, store_b):
     return make_item(chain, "MASK", name="修复面膜", material_no="WL-0002")
 
 
 @pytest.fixture
-def service_item(chain):
+def service_item(chain, store_a, store_b):
     return make_item(chain, "SVC", name="水光针", kind=Item.Kind.SERVICE, track_stock=False)
 
 
