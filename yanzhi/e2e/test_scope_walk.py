@@ -26,6 +26,7 @@ Adding an app to the walk (sales, treatments …):
    marker of the new kind is found, so the new markers are proven to be checkable.
 """
 
+import functools
 import hashlib
 import io
 import json
@@ -115,6 +116,17 @@ RESOURCE_BY_SEGMENT = {
     "transfers": "stock_transfer",
     "stock-transfers": "stock_transfer",
     "period-closings": "period_close",
+    # sales
+    "orders": "order",
+    "orders/<int:pk>": "order_action",  # /orders/<pk>/<action>/ (submit | reverse)
+    "cards": "card",
+    "coupons": "coupon",
+    "deposits": "deposit",
+    # treatments
+    "entitlements": "entitlement",
+    "courses": "entitlement",
+    "executions": "execution",
+    "lots": "execution_lot",
 }
 # Parameter names (path, query, form and JSON body) that carry the id of a resource.
 RESOURCE_BY_NAME = {
@@ -198,6 +210,27 @@ RESOURCE_BY_NAME = {
     "receipt_id": "stock_receipt",
     "transfer_id": "stock_transfer",
     "period_close_id": "period_close",
+    # sales
+    "order": "order",
+    "order_id": "order",
+    "line_id": "order_line",
+    "card": "card",
+    "card_id": "card",
+    "coupon": "coupon",
+    "coupon_id": "coupon",
+    "deposit": "deposit",
+    "deposit_id": "deposit",
+    "source": "card",  # the pay panel's card / coupon / deposit of a payment line
+    "sales_channel": "channel",
+    "sales_channel_id": "channel",
+    # treatments
+    "entitlement": "entitlement",
+    "entitlement_id": "entitlement",
+    "execution_id": "execution",
+    "assistant": "doctor",
+    "assistant_id": "doctor",
+    "lot": "execution_lot",
+    "lot_no": "execution_lot",
     # searches: the foreign customer's name, and the full phone number
     "q": "customer_search",
     "rq": "customer_search",
@@ -257,6 +290,9 @@ ALLOWED_BY_FULL_PHONE = {
 }
 # A request that carries the phone may echo it back (the search box keeps what was typed).
 REFLECTED_WITH_PHONE = {"full phone", "masked phone"}
+# Likewise the lot search (批号追溯) keeps the lot number that was typed; what the lot finds (the
+# customers treated with it) is still checked through their names and the execution's markers.
+REFLECTED_WITH_LOT = {"execution lot number"}
 
 # References to a customer of another store that the product allows inside one chain: a new
 # customer may name any customer of the chain as referrer (found by full phone, shown masked).
@@ -791,9 +827,182 @@ def build_stock(w: World, site: Site):
     w.ids["period_close"] = closed.pk
 
 
+def build_sales(w: World, site: Site):
+    """Sales of the world's customer, in the world's store: a deal definition (chain master
+    data), a paid order (a service line with a course and a stored-value card line) with a
+    payment under an idempotency key and arrears left, the stored-value card it issued (with its
+    ledger row), an e-coupon, a held deposit and a pending order — all customer-scoped."""
+    from decimal import Decimal
+
+    from yanzhi.catalog import services as catalog
+    from yanzhi.catalog.models import Item, StoreItem
+    from yanzhi.customers.models import Customer
+    from yanzhi.org.models import Department
+    from yanzhi.org.tests.factories import make_staff
+    from yanzhi.sales import services as sales
+    from yanzhi.sales.models import PaymentRequest
+    from yanzhi.sales.services import PaymentLine
+
+    org, store, cn, hq, secret = site.org, site.store, site.cn, site.hq, site.secret
+    customer = Customer.objects.get(pk=w.ids["customer"])
+    consultant = customer.consultant
+    if site.org_level:
+        definition = w.add_org(
+            sales.set_deal_definition(
+                org,
+                order_types=[f"{secret}-DEALTYPE"],
+                min_amount="1.00",
+                kinds=["service", "card"],
+                by=hq,
+            )
+        )
+        w.org_markers["deal definition order type"] = definition.order_types[0]
+    # the items sold: the world's service where it has one (the catalogue's device service with
+    # its stocked consumable, or the OWN world's item); otherwise (another consultant's customer
+    # in the viewer's store) a plain service of that store, foreign only to another chain
+    department = Department.objects.filter(org=org).first()
+    code = f"WALK{site.label}"
+    if "item" in w.ids:
+        service = Item.objects.get(pk=w.ids["item"])
+    else:
+        service = catalog.create_item(
+            org,
+            kind="service",
+            code=f"{code}-PLAIN",
+            name=f"本店光子嫩肤{cn}",
+            price_amount="1200.00",
+            department=department,
+            by=hq,
+        )
+        catalog.assign_items(org, item_ids=[service.pk], store_ids=[store.pk], by=hq)
+    card_item = catalog.create_item(
+        org,
+        kind="card",
+        code=f"{code}-SV",
+        name=f"外域储值卡{cn}" if site.store_level else f"本店储值卡{cn}",
+        price_amount="5000.00",
+        card_type="stored_value",
+        card_value_amount="5500.00",
+        department=department,
+        by=hq,
+    )
+    catalog.assign_items(org, item_ids=[card_item.pk], store_ids=[store.pk], by=hq)
+    if site.store_level:
+        w.add(card_item)
+        w.add(StoreItem.objects.get(store=store, item=card_item))
+        w.markers["stored-value card item name"] = card_item.name
+    else:  # sold in the viewer's own store: foreign only to another chain
+        for obj in (service, card_item):
+            w.add_org(obj)
+            w.org_markers[f"{obj.kind} item of the store"] = obj.name
+    cashier = make_staff(
+        org, "cashier", [store], name=f"外域收银{cn}", username=f"walk_cashier_{w.label}"
+    )
+    if site.store_level:
+        w.add(cashier)
+        w.markers["cashier name"] = cashier.name
+
+    order = sales.open_order(
+        customer,
+        store=store,
+        by=consultant,
+        lines=[(service.pk, 2, 0), (card_item.pk, 1, 0)],
+        note=f"{secret}-ORDER-NOTE",
+    )
+    order = sales.submit_order(order, by=consultant)
+    key = f"{secret}-PAYKEY"
+    order = sales.pay_order(
+        order,
+        payments=[PaymentLine("wechat", order.payable_amount - Decimal("100.00"))],
+        idempotency_key=key,
+        by=cashier,
+    )
+    w.add(order)
+    for obj in [*order.lines.all(), *order.payments.all()]:
+        w.add(obj)
+    w.add(PaymentRequest.objects.get(org=org, key=key))
+    card = w.add(customer.stored_value_cards.get())
+    for row in card.ledger.all():
+        w.add(row)
+    service_line = order.lines.get(item=service)
+    w.ids |= {"order": order.pk, "order_line": service_line.pk, "card": card.pk}
+    w.markers |= {
+        "order note": order.note,
+        "order no": order.order_no,
+        "card no": card.card_no,
+    }
+    pending = sales.open_order(
+        customer,
+        store=store,
+        by=consultant,
+        lines=[(service.pk, 1, 0)],
+        note=f"{secret}-PENDING-NOTE",
+    )
+    pending = w.add(sales.submit_order(pending, by=consultant))
+    for obj in pending.lines.all():
+        w.add(obj)
+    w.markers |= {"pending order note": pending.note, "pending order no": pending.order_no}
+    coupon = w.add(
+        sales.issue_coupon(
+            customer,
+            value_amount="88.00",
+            expires_on=timezone.localdate() + timedelta(days=30),
+            code=f"{secret}-CPN",
+            by=hq,
+        )
+    )
+    w.ids["coupon"] = coupon.pk
+    w.markers["coupon code"] = coupon.code
+    amount = {"B": "4321.01", "A2": "4321.02", "X": "4321.03", "OWN": "4321.04"}[site.label]
+    deposit = w.add(
+        sales.take_deposit(customer, store=store, amount=amount, method="cash", by=cashier)
+    )
+    w.ids["deposit"] = deposit.pk
+    w.markers["deposit amount"] = amount
+    w.ids["order_action"] = "reverse"  # /orders/<pk>/<action>/ (submit | reverse)
+
+
+def build_treatments(w: World, site: Site):
+    """The course the paid order granted (with its ledger) and one execution (执行划扣) of it by
+    the world's doctor, with a marker lot number, device and notes (it consumes the device's
+    stocked tip where the world has stock) — all customer-scoped."""
+    from yanzhi.org.models import Staff
+    from yanzhi.treatments import services as treatments
+    from yanzhi.treatments.models import Entitlement
+
+    secret = site.secret
+    entitlement = w.add(
+        Entitlement.objects.get(customer_id=w.ids["customer"], source_line_id=w.ids["order_line"])
+    )
+    doctor = Staff.objects.get(username=f"walk_doc_{w.label}")
+    execution = w.add(
+        treatments.execute_session(
+            entitlement,
+            by=doctor,
+            store=site.store,
+            device=f"{secret}-DEVICE",
+            lot_no=f"{secret}-EXLOT",
+            notes=f"{secret}-EXEC-NOTES",
+        )
+    )
+    for obj in [*entitlement.ledger.all(), *execution.materials.all()]:
+        w.add(obj)
+    w.ids |= {
+        "entitlement": entitlement.pk,
+        "execution": execution.pk,
+        "execution_lot": execution.lot_no,
+    }
+    w.markers |= {
+        "execution lot number": execution.lot_no,
+        "execution device": execution.device,
+        "execution notes": execution.notes,
+    }
+
+
 # Per-app builders run for every world after the front office's `build_world`, in import-layer
-# order (a later app may use what an earlier one built, e.g. stock of the catalogue's items).
-WORLD_BUILDERS = [build_catalog, build_stock]
+# order (a later app may use what an earlier one built, e.g. stock of the catalogue's items);
+# treatments runs after sales because the course it executes is granted by the paid order.
+WORLD_BUILDERS = [build_catalog, build_stock, build_sales, build_treatments]
 
 
 @pytest.fixture
@@ -870,6 +1079,17 @@ def worlds(
     return result
 
 
+@pytest.fixture
+def own_world(worlds, store_a, hq_admin):
+    """The OWN world with sales and treatments too, for the sanity test only (the role walks do
+    not visit it, so they do not pay for building it)."""
+    own = worlds["OWN"]
+    site = Site("OWN", "甲", store_a, hq_admin, org_level=False, store_level=False)
+    build_sales(own, site)  # sells the own item (a service of the consultant's store)
+    build_treatments(own, site)
+    return own
+
+
 def build_own_item(w: World, site: Site):
     """For the sanity test: an item assigned to the consultant's own store (found by them)."""
     from yanzhi.catalog import services as catalog
@@ -918,7 +1138,10 @@ class Route:
     multipart: bool = False
 
 
-def html_routes() -> list[Route]:
+# The routes and the OpenAPI schema are the same for every test of the run: read them once (the
+# schema takes about a second to build).
+@functools.cache
+def html_routes() -> tuple[Route, ...]:
     routes = []
 
     def walk(patterns, prefix, namespace):
@@ -936,10 +1159,11 @@ def html_routes() -> list[Route]:
                 routes.append(Route("html", "/" + path, "GET+POST", name))
 
     walk(get_resolver().url_patterns, "", "")
-    return routes
+    return tuple(routes)
 
 
-def api_operations() -> list[Route]:
+@functools.cache
+def api_operations() -> tuple[Route, ...]:
     from yanzhi.api import api
 
     schema = api.get_openapi_schema()
@@ -960,7 +1184,7 @@ def api_operations() -> list[Route]:
                     "api", path, method.upper(), op.get("operationId", ""), query, body, multipart
                 )
             )
-    return operations
+    return tuple(operations)
 
 
 def _resolve(schema, components, depth=0):
@@ -1252,6 +1476,8 @@ class Walk:
             allowed = set()
             if self.viewer.org_id == world.org_id:
                 allowed |= SAME_CHAIN_DISCLOSURES.get(pattern, set())
+            if "execution_lot" in carried:
+                allowed |= REFLECTED_WITH_LOT
             if "customer_phone" in carried:
                 allowed |= REFLECTED_WITH_PHONE
                 markers, action = ALLOWED_BY_FULL_PHONE.get(pattern, (set(), None))
@@ -1280,11 +1506,11 @@ class Walk:
         return now
 
     # -- pages
-    def walk_html(self, routes: list[Route]):
+    def walk_html(self, routes: tuple[Route, ...]):
         with connection.execute_wrapper(self.spy):
             self._walk_html(routes)
 
-    def _walk_html(self, routes: list[Route]):
+    def _walk_html(self, routes: tuple[Route, ...]):
         baseline = snapshot(self.foreign_objects, self.other_chain_objects)
         self.spy.wrote = False
         for route in routes:
@@ -1339,11 +1565,11 @@ class Walk:
         return form
 
     # -- API
-    def walk_api(self, operations: list[Route]):
+    def walk_api(self, operations: tuple[Route, ...]):
         with connection.execute_wrapper(self.spy):
             self._walk_api(operations)
 
-    def _walk_api(self, operations: list[Route]):
+    def _walk_api(self, operations: tuple[Route, ...]):
         baseline = snapshot(self.foreign_objects, self.other_chain_objects)
         self.spy.wrote = False
         for op in operations:
@@ -1455,7 +1681,7 @@ def test_no_role_sees_or_changes_a_record_outside_its_scope(
 
 
 def test_the_walk_covers_every_route_and_would_see_a_leak(
-    worlds, store_a_consultant, client_for, recording
+    own_world, store_a_consultant, client_for, recording
 ):
     # given the walker's view of the site
     routes, operations = html_routes(), api_operations()
@@ -1482,7 +1708,7 @@ def test_the_walk_covers_every_route_and_would_see_a_leak(
         assert spy.wrote
 
     # … and treating the consultant's OWN customer as foreign, the walk reports the markers
-    own = worlds["OWN"]
+    own = own_world
     walk = make_walk(store_a_consultant, [own], client_for, mutate=False)
     walk.walk_html(routes)
     walk.walk_api(operations)
@@ -1498,6 +1724,16 @@ def test_the_walk_covers_every_route_and_would_see_a_leak(
     assert "GET /catalog/ [world OWN] -> 200: leaked service item name" in found
     assert "GET /api/v1/items [world OWN] -> 200: leaked service item name" in found
     assert f"GET /catalog/items/{own.ids['item']}/ [world OWN] -> 200: leaked service" in found
+    # … the consultant's own customer's order, on its page and the endpoint, and its course's
+    # execution, found by the lot search (批号追溯) on the page and the endpoint
+    order, execution, lot = own.ids["order"], own.ids["execution"], own.ids["execution_lot"]
+    assert f"GET /orders/{order}/ [world OWN] -> 200: leaked order no" in found
+    assert f"GET /api/v1/orders/{order} [world OWN] -> 200: leaked order note" in found
+    assert f"GET /customers/{customer}/orders/ [world OWN] -> 200: leaked coupon code" in found
+    assert f"GET /api/v1/executions/{execution} [world OWN] -> 200: leaked execution notes" in found
+    assert f"GET /treatments/lots/?lot={lot} [world OWN] -> 200: leaked customer name" in found
+    assert f"GET /api/v1/lots/{lot}/customers [world OWN] -> 200: leaked customer name" in found
+    assert f"lot={lot} [world OWN] -> 200: leaked execution lot number" not in found  # echoed
 
 
 def _count_resolver_routes():
