@@ -79,6 +79,16 @@ class Store(TimeStampedModel):
         choices=NegativeStock.choices,
         default=NegativeStock.BLOCK,
     )
+    # The largest discount, as a percentage of the order's list amount, that this store may give
+    # without approval (折扣权限). Empty = no limit; above it the order needs approval (层级审批).
+    discount_limit_percent = models.DecimalField(
+        _("免审批折扣上限(%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("订单优惠占原价的比例超过此值时需要审批;留空表示不限"),
+    )
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:

@@ -77,6 +77,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "coupon.issue": frozenset({SERVICE, MANAGER, HQ}),
     "card.extend": frozenset({MANAGER, HQ}),
     "deal.configure": frozenset({HQ}),
+    "approval.configure": frozenset({HQ}),
     "prepaid.view": frozenset({MANAGER, HQ}),
 }
 

@@ -13,6 +13,8 @@ from yanzhi.org.models import Organization
 from yanzhi.sales import queries, services
 from yanzhi.sales.models import DealDefinition
 from yanzhi.sales.schemas import (
+    ApprovalOut,
+    ApprovalPage,
     CardOut,
     CardPage,
     CouponIn,
@@ -20,10 +22,13 @@ from yanzhi.sales.schemas import (
     CouponPage,
     DealDefinitionIn,
     DealDefinitionOut,
+    DecisionIn,
     DepositIn,
     DepositOut,
     DepositPage,
+    DiscountLimitIO,
     ExtendIn,
+    FlowIO,
     LiabilityOut,
     OrderIn,
     OrderOut,
@@ -31,6 +36,7 @@ from yanzhi.sales.schemas import (
     OrderPatch,
     PayIn,
     RefundIn,
+    SubmitIn,
 )
 from yanzhi.sales.services import PaymentLine
 
@@ -139,8 +145,14 @@ def patch_order(request, order_id: int, data: OrderPatch):
 
 
 @router.post("/orders/{order_id}/submit", response=OrderOut)
-def submit(request, order_id: int):
-    services.submit_order(queries.get_order(request.scope, order_id), by=request.auth)
+def submit(request, order_id: int, data: SubmitIn | None = None):
+    """Draft → pending. A discount above the store's limit starts an approval request
+    (approval_status "pending"); payment is refused until it is approved."""
+    services.submit_order(
+        queries.get_order(request.scope, order_id),
+        by=request.auth,
+        approval_reason=data.approval_reason if data else "",
+    )
     return _detail(request, order_id)
 
 
@@ -328,3 +340,90 @@ def prepaid_liability(request):
         }
         for r in queries.prepaid_liability(request.scope)
     ]
+
+
+# --- discount approval (层级审批) --------------------------------------------------------------------
+def _approval(request, approval_id):
+    return queries.get_approval(request.scope, approval_id)
+
+
+@router.get(
+    "/discount-approvals",
+    response=ApprovalPage,
+    summary="Discount approval requests: box=waiting (for me), requested, decided or all",
+)
+def list_approvals(request, box: str = "waiting", limit: int = 50, offset: int = 0):
+    if box not in queries.APPROVAL_BOXES:
+        message = _("请选择正确的审批列表")
+        raise BusinessError("invalid_box", message, fields={"box": [message]}, status=422)
+    qs = queries.approval_list(request.scope, box).prefetch_related("decisions__by")
+    return _page(qs, limit, offset)
+
+
+@router.get("/discount-approvals/{approval_id}", response=ApprovalOut)
+def get_approval(request, approval_id: int):
+    return _approval(request, approval_id)
+
+
+@router.post("/discount-approvals/{approval_id}/approve", response=ApprovalOut)
+def approve(request, approval_id: int, data: DecisionIn):
+    """Agree at the current level: approved if the level covers the discount, else passed up."""
+    services.approve_discount(
+        _approval(request, approval_id), by=request.auth, comment=data.comment
+    )
+    return _approval(request, approval_id)
+
+
+@router.post("/discount-approvals/{approval_id}/reject", response=ApprovalOut)
+def reject(request, approval_id: int, data: DecisionIn):
+    """Refuse (a comment is required): the order goes back to draft."""
+    services.reject_discount(_approval(request, approval_id), by=request.auth, comment=data.comment)
+    return _approval(request, approval_id)
+
+
+def _flow_out(org_id: int) -> dict:
+    return {
+        "steps": [
+            {"approver": s.approver, "max_percent": s.max_percent}
+            for s in services.discount_flow(org_id)
+        ]
+    }
+
+
+@router.get("/discount-approval-flow", response=FlowIO, summary="The discount approval levels")
+def get_flow(request):
+    policy.require(request.scope, "approval.configure")
+    return _flow_out(request.scope.org_id)
+
+
+@router.put("/discount-approval-flow", response=FlowIO)
+def put_flow(request, data: FlowIO):
+    org = Organization.objects.get(pk=request.scope.org_id)
+    steps = [(s.approver, s.max_percent) for s in data.steps]
+    services.set_discount_flow(org, steps=steps, by=request.auth)
+    return _flow_out(org.pk)
+
+
+def _limit_out(store) -> dict:
+    return {
+        "store_id": store.pk,
+        "store_name": store.name,
+        "limit_percent": store.discount_limit_percent,
+    }
+
+
+@router.get(
+    "/discount-limits",
+    response=list[DiscountLimitIO],
+    summary="Each store's discount limit without approval",
+)
+def list_discount_limits(request):
+    policy.require(request.scope, "approval.configure")
+    return [_limit_out(s) for s in org_queries.stores_for(request.scope)]
+
+
+@router.put("/discount-limits/{store_id}", response=DiscountLimitIO)
+def put_discount_limit(request, store_id: int, data: DiscountLimitIO):
+    store = org_queries.get_store(request.scope, store_id)
+    store = services.set_discount_limit(store, limit_percent=data.limit_percent, by=request.auth)
+    return _limit_out(store)

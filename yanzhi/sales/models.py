@@ -53,6 +53,13 @@ class DealDefinition(models.Model):
         return frozenset(k for k in self.KINDS if getattr(self, f"{k}_counts"))
 
 
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已通过")
+    REJECTED = "rejected", _("已驳回")
+    CANCELLED = "cancelled", _("已撤销")
+
+
 class Order(TimeStampedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
@@ -90,6 +97,11 @@ class Order(TimeStampedModel):
     refunded_amount = MoneyField(_("退款"))
     arrears_amount = MoneyField(_("欠费"))
     is_deal = models.BooleanField(_("成交"), default=False)
+    # Set at submission when the discount is above the store's limit; a pending approval
+    # blocks payment.
+    approval_status = models.CharField(
+        _("折扣审批"), max_length=10, choices=ApprovalStatus.choices, blank=True
+    )
     deal_definition = models.ForeignKey(
         DealDefinition, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -389,3 +401,110 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.amount}"
+
+
+class DiscountApprovalStep(models.Model):
+    """One level of the chain's discount approval flow (审批流程), in order: who approves at this
+    level and the largest discount (percent of the list amount) they may grant. A request
+    starts at the first level that has an approver and goes up until a level covers it."""
+
+    class Approver(models.TextChoices):
+        GROUP_LEADER = "group_leader", _("开单人所在小组负责人")
+        STORE_MANAGER = "store_manager", _("门店店长")
+        HQ = "hq", _("总部")
+
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    position = models.PositiveSmallIntegerField(_("层级"))
+    approver = models.CharField(_("审批人"), max_length=20, choices=Approver.choices)
+    max_percent = models.DecimalField(
+        _("可批准的最大折扣(%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["org_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "position"], name="approval_step_position"),
+            models.UniqueConstraint(fields=["org", "approver"], name="approval_step_approver"),
+            models.CheckConstraint(
+                condition=Q(max_percent__isnull=True) | Q(max_percent__gt=0, max_percent__lte=100),
+                name="approval_step_percent_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.position}: {self.approver}"
+
+
+class DiscountApproval(models.Model):
+    """A request to approve an order's discount above the store's limit, and where it stands:
+    the level it waits at, and for a group leader the person."""
+
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    store = models.ForeignKey("org.Store", on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="approvals")
+    requested_by = models.ForeignKey(
+        "org.Staff", on_delete=models.PROTECT, related_name="+", verbose_name=_("申请人")
+    )
+    list_amount = MoneyField(_("原价合计"))
+    discount_amount = MoneyField(_("优惠"))
+    discount_percent = models.DecimalField(_("优惠比例(%)"), max_digits=5, decimal_places=2)
+    limit_percent = models.DecimalField(_("门店上限(%)"), max_digits=5, decimal_places=2)
+    reason = models.CharField(_("申请说明"), max_length=200, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
+    )
+    step_position = models.PositiveSmallIntegerField(_("当前层级"), null=True, blank=True)
+    approver_kind = models.CharField(
+        _("当前审批人"), max_length=20, choices=DiscountApprovalStep.Approver.choices, blank=True
+    )
+    approver = models.ForeignKey(
+        "org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(fields=["org", "status", "approver_kind", "store"], name="approval_inbox"),
+            models.Index(fields=["org", "approver", "status"], name="approval_org_approver"),
+            models.Index(fields=["org", "requested_by", "status"], name="approval_org_requester"),
+        ]
+        constraints = [
+            # One open request per order.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status="pending"),
+                name="approval_one_pending_per_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"approval {self.pk} of order {self.order_id}"
+
+
+class DiscountApprovalDecision(models.Model):
+    """One step of a request's history: approved at a level (and passed up or finished),
+    rejected, or approved by the requester's own authority."""
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", _("同意")
+        PASSED_UP = "passed_up", _("同意,转上级审批")
+        REJECTED = "rejected", _("驳回")
+        OWN_AUTHORITY = "own_authority", _("本人权限内自动通过")
+
+    approval = models.ForeignKey(
+        DiscountApproval, on_delete=models.CASCADE, related_name="decisions"
+    )
+    step_position = models.PositiveSmallIntegerField(null=True, blank=True)
+    approver_kind = models.CharField(max_length=20, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    comment = models.CharField(_("意见"), max_length=200, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["approval_id", "at", "id"]
+
+    def __str__(self):
+        return f"{self.outcome} by {self.by_id}"

@@ -15,9 +15,12 @@ from yanzhi.core.timeutil import store_today
 from yanzhi.customers.models import Customer, CustomerSummary
 from yanzhi.org.models import Store
 from yanzhi.sales.models import (
+    ApprovalStatus,
     Coupon,
     DealDefinition,
     Deposit,
+    DiscountApproval,
+    DiscountApprovalDecision,
     Order,
     Payment,
     StoredValueCard,
@@ -284,3 +287,73 @@ def summary_arrears_mismatches() -> QuerySet[CustomerSummary]:
 
 def customer_orders(scope: Scope, customer: Customer) -> QuerySet[Order]:
     return orders_for(scope).filter(customer=customer).select_related("store", "consultant")
+
+
+# --- discount approvals ----------------------------------------------------------------------------
+def _awaiting(scope: Scope) -> Q:
+    """Pending requests waiting at a level where this staff member is an approver."""
+    from yanzhi.sales.models import DiscountApprovalStep as Step
+
+    mine = Q(approver_kind=Step.Approver.GROUP_LEADER, approver_id=scope.staff_id)
+    if scope.role == "store_manager":
+        mine |= Q(approver_kind=Step.Approver.STORE_MANAGER, store_id__in=scope.store_ids or ())
+    if scope.role == "hq":
+        mine |= Q(approver_kind=Step.Approver.HQ)
+    return Q(status=ApprovalStatus.PENDING) & mine
+
+
+def approvals_for(scope: Scope) -> QuerySet[DiscountApproval]:
+    """Requests this staff member may see: those of orders in their scope, those they asked
+    for, those waiting for them and those they decided."""
+    visible = (
+        Q(order__in=orders_for(scope))
+        | Q(requested_by_id=scope.staff_id)
+        | _awaiting(scope)
+        | Q(decisions__by_id=scope.staff_id)
+    )
+    ids = DiscountApproval.objects.filter(org_id=scope.org_id).filter(visible).values("pk")
+    return DiscountApproval.objects.filter(org_id=scope.org_id, pk__in=ids)
+
+
+def get_approval(scope: Scope, pk: int) -> DiscountApproval:
+    qs = (
+        approvals_for(scope)
+        .select_related("order__customer", "store", "requested_by", "approver")
+        .prefetch_related("decisions__by")
+    )
+    return get_object_or_404(qs, pk=pk)
+
+
+APPROVAL_BOXES = ("waiting", "requested", "decided", "all")
+
+
+def approval_list(scope: Scope, box: str = "waiting") -> QuerySet[DiscountApproval]:
+    """An approval box: waiting for me, asked for by me, decided by me, or all I may see."""
+    if box == "waiting":
+        qs = DiscountApproval.objects.filter(org_id=scope.org_id).filter(_awaiting(scope))
+    elif box == "requested":
+        qs = DiscountApproval.objects.filter(org_id=scope.org_id, requested_by_id=scope.staff_id)
+    elif box == "decided":
+        decided = DiscountApprovalDecision.objects.filter(
+            by_id=scope.staff_id, approval__org_id=scope.org_id
+        ).values("approval_id")
+        qs = DiscountApproval.objects.filter(org_id=scope.org_id, pk__in=decided)
+    else:
+        qs = approvals_for(scope)
+    return qs.select_related("order__customer", "store", "requested_by", "approver").order_by(
+        "-requested_at", "-id"
+    )
+
+
+def order_approvals(order: Order) -> QuerySet[DiscountApproval]:
+    """An order's requests with their history, newest first (for the order page)."""
+    return (
+        DiscountApproval.objects.filter(order=order)
+        .select_related("requested_by", "approver")
+        .prefetch_related("decisions__by")
+        .order_by("-requested_at", "-id")
+    )
+
+
+def can_decide(scope: Scope, approval: DiscountApproval) -> bool:
+    return DiscountApproval.objects.filter(pk=approval.pk).filter(_awaiting(scope)).exists()

@@ -71,6 +71,7 @@ class OrderOut(Schema):
     refunded_amount: Decimal
     arrears_amount: Decimal
     is_deal: bool
+    approval_status: str = Field(description="'' (none needed), pending, approved, rejected")
     deal_definition_id: int | None
     business_date: date
     submitted_at: datetime | None
@@ -222,3 +223,85 @@ class LiabilityOut(Schema):
     stored_value_amount: Decimal
     expired_stored_value_amount: Decimal
     card_count: int
+
+
+class SubmitIn(Schema):
+    approval_reason: str = Field(
+        "", description="why the discount is needed, when it needs approval"
+    )
+
+
+class ApprovalDecisionOut(Schema):
+    step_position: int | None
+    approver_kind: str
+    outcome: str
+    by_id: int
+    by_name: str
+    comment: str
+    at: datetime
+
+    @staticmethod
+    def resolve_by_name(obj):
+        return obj.by.name
+
+
+class ApprovalOut(Schema):
+    id: int
+    order_id: int
+    order_no: str
+    store_id: int
+    customer_id: int
+    customer_name: str
+    requested_by_id: int
+    list_amount: Decimal
+    discount_amount: Decimal
+    discount_percent: Decimal
+    limit_percent: Decimal
+    reason: str
+    status: str
+    step_position: int | None
+    approver_kind: str = Field(description="level it waits at: group_leader, store_manager, hq")
+    approver_id: int | None
+    requested_at: datetime
+    decided_at: datetime | None
+    decisions: list[ApprovalDecisionOut]
+
+    @staticmethod
+    def resolve_order_no(obj):
+        return obj.order.order_no
+
+    @staticmethod
+    def resolve_customer_id(obj):
+        return obj.order.customer_id
+
+    @staticmethod
+    def resolve_customer_name(obj):
+        return obj.order.customer.name
+
+    @staticmethod
+    def resolve_decisions(obj):
+        return list(obj.decisions.all())
+
+
+class ApprovalPage(Schema):
+    count: int
+    items: list[ApprovalOut]
+
+
+class DecisionIn(Schema):
+    comment: str = ""
+
+
+class FlowStepIO(Schema):
+    approver: str = Field(description="group_leader, store_manager or hq")
+    max_percent: Decimal | None = Field(None, description="largest discount % it grants; null: any")
+
+
+class FlowIO(Schema):
+    steps: list[FlowStepIO]
+
+
+class DiscountLimitIO(Schema):
+    store_id: int
+    store_name: str = ""
+    limit_percent: Decimal | None = Field(None, description="null: no limit")

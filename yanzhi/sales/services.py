@@ -35,9 +35,13 @@ from yanzhi.org.services import ensure_period_open
 from yanzhi.sales import courses
 from yanzhi.sales.deals import is_deal
 from yanzhi.sales.models import (
+    ApprovalStatus,
     Coupon,
     DealDefinition,
     Deposit,
+    DiscountApproval,
+    DiscountApprovalDecision,
+    DiscountApprovalStep,
     Order,
     OrderLine,
     Payment,
@@ -59,6 +63,7 @@ ORDER_FIELDS = [
     "refunded_amount",
     "arrears_amount",
     "is_deal",
+    "approval_status",
     "deal_definition_id",
     "note",
 ]
@@ -256,8 +261,9 @@ def update_draft(
 
 
 @transaction.atomic
-def submit_order(order: Order, *, by: Staff) -> Order:
-    """Draft → pending payment (待支付); the amounts are fixed from now on."""
+def submit_order(order: Order, *, by: Staff, approval_reason: str = "") -> Order:
+    """Draft → pending payment (待支付); the amounts are fixed from now on. A discount above
+    the store's limit sends an approval request up the flow; payment waits for it."""
     scope = _scope(by, "order.open")
     _require_store(scope, order.store_id, order.org_id)
     order = _locked(order)
@@ -265,7 +271,8 @@ def submit_order(order: Order, *, by: Staff) -> Order:
         raise _error("order_not_draft", _("只有草稿订单可以提交"), status=409)
     ensure_period_open(order.store_id, order.business_date)
     order.status, order.submitted_at = Order.Status.PENDING, timezone.now()
-    order.save(update_fields=["status", "submitted_at", "updated_at"])
+    _request_approval(order, by=by, reason=approval_reason)
+    order.save(update_fields=["status", "submitted_at", "approval_status", "updated_at"])
     audit.record(by, "order.submitted", order, after=_snapshot(order))
     return order
 
@@ -280,7 +287,8 @@ def reverse_order(order: Order, *, by: Staff) -> Order:
         raise _error("order_not_reversible", _("只有未收款的待支付订单可以反结"), status=409)
     ensure_period_open(order.store_id, order.business_date)
     order.status, order.submitted_at = Order.Status.DRAFT, None
-    order.save(update_fields=["status", "submitted_at", "updated_at"])
+    _cancel_pending_approval(order, by=by)
+    order.save(update_fields=["status", "submitted_at", "approval_status", "updated_at"])
     audit.record(by, "order.reversed", order, after=_snapshot(order))
     return order
 
@@ -500,6 +508,8 @@ def pay_order(
         order.status == Order.Status.PAID and order.arrears_amount <= 0
     ):
         raise _error("order_not_payable", _("该订单当前状态不能收款"), status=409)
+    if order.approval_status == ApprovalStatus.PENDING:
+        raise _error("approval_pending", _("该订单的折扣正在审批中,审批通过后才能收款"), status=409)
     today = _today(order.store)
     day = business_date or today
     if day > today:
@@ -922,3 +932,323 @@ def price_lines(store: Store, lines) -> list[OrderLine]:
     """The lines as open_order would price them, unsaved (the order screen's running total);
     raises the same errors."""
     return _build_lines(store, lines)
+
+
+# --- discount approval (层级审批) --------------------------------------------------------------------
+class FlowStep(NamedTuple):
+    position: int
+    approver: str
+    max_percent: Decimal | None  # None: no upper bound
+
+
+# Used until a chain configures its own flow: the requester's group leader up to 20 %, the
+# store manager up to 50 %, then HQ without bound.
+DEFAULT_DISCOUNT_FLOW = (
+    FlowStep(1, DiscountApprovalStep.Approver.GROUP_LEADER, Decimal("20.00")),
+    FlowStep(2, DiscountApprovalStep.Approver.STORE_MANAGER, Decimal("50.00")),
+    FlowStep(3, DiscountApprovalStep.Approver.HQ, None),
+)
+HUNDRED = Decimal("100")
+
+
+def discount_flow(org_id: int) -> list[FlowStep]:
+    """The chain's approval levels in order (its own, or the default)."""
+    rows = DiscountApprovalStep.objects.filter(org_id=org_id).order_by("position")
+    steps = [FlowStep(r.position, r.approver, r.max_percent) for r in rows]
+    return steps or list(DEFAULT_DISCOUNT_FLOW)
+
+
+def discount_percent(list_amount: Decimal, discount_amount: Decimal) -> Decimal:
+    if list_amount <= 0:
+        return ZERO
+    return (discount_amount * HUNDRED / list_amount).quantize(Decimal("0.01"))
+
+
+def _within(percent_limit: Decimal | None, list_amount: Decimal, discount: Decimal) -> bool:
+    """Exact comparison (no rounding): discount / list ≤ limit %."""
+    return percent_limit is None or discount * HUNDRED <= percent_limit * list_amount
+
+
+def _percent(value, field: str, *, allow_empty: bool) -> Decimal | None:
+    if value in (None, "") and allow_empty:
+        return None
+    try:
+        percent = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError, TypeError):
+        percent = None
+    if percent is None or not percent.is_finite() or percent < 0 or percent > HUNDRED:
+        raise _error("invalid_percent", _("请输入0到100之间的百分比"), field, 422)
+    return percent
+
+
+def _group_leader(requester: Staff) -> Staff | None:
+    group = requester.group
+    leader = group.leader if group is not None else None
+    return leader if leader is not None and leader.is_active else None
+
+
+def _acts_at(staff: Staff, kind: str, *, requester: Staff, store: Store) -> bool:
+    """Whether `staff` is an approver at this level for a request of `requester` at `store`."""
+    if not staff.is_active or staff.org_id != store.org_id:
+        return False
+    if kind == DiscountApprovalStep.Approver.GROUP_LEADER:
+        leader = _group_leader(requester)
+        return leader is not None and leader.pk == staff.pk
+    if kind == DiscountApprovalStep.Approver.STORE_MANAGER:
+        return staff.role == policy.MANAGER and staff.stores.filter(pk=store.pk).exists()
+    return staff.role == policy.HQ
+
+
+def _has_approver(kind: str, *, requester: Staff, store: Store) -> bool:
+    if kind == DiscountApprovalStep.Approver.GROUP_LEADER:
+        return _group_leader(requester) is not None
+    staff = Staff.objects.filter(org_id=store.org_id, is_active=True)
+    if kind == DiscountApprovalStep.Approver.STORE_MANAGER:
+        return staff.filter(role=policy.MANAGER, stores=store).exists()
+    return staff.filter(role=policy.HQ).exists()
+
+
+def _decide(approval, step: FlowStep | None, outcome: str, by: Staff, comment: str = ""):
+    DiscountApprovalDecision.objects.create(
+        approval=approval,
+        step_position=step.position if step else approval.step_position,
+        approver_kind=step.approver if step else approval.approver_kind,
+        outcome=outcome,
+        by=by,
+        comment=comment[:200],
+    )
+
+
+def _finish(approval: DiscountApproval, order: Order, status: str) -> None:
+    approval.status, approval.decided_at = status, timezone.now()
+    approval.save(
+        update_fields=["status", "decided_at", "step_position", "approver_kind", "approver"]
+    )
+    order.approval_status = status
+
+
+def _advance(approval: DiscountApproval, order: Order, *, after: int, actor: Staff) -> None:
+    """Move the request to the first level above `after` that has an approver. A level where
+    `actor` (the requester, or the approver who just passed it up) is itself an approver is
+    decided by `actor`'s own authority when it covers the discount, else passed over."""
+    requester, store = approval.requested_by, order.store
+    steps = [s for s in discount_flow(order.org_id) if s.position > after]
+    # Someone above must be able to grant it, or the request would wait for ever.
+    reachable = any(
+        _within(s.max_percent, approval.list_amount, approval.discount_amount)
+        and (
+            _acts_at(actor, s.approver, requester=requester, store=store)
+            or _has_approver(s.approver, requester=requester, store=store)
+        )
+        for s in steps
+    )
+    for step in steps if reachable else []:
+        covers = _within(step.max_percent, approval.list_amount, approval.discount_amount)
+        if _acts_at(actor, step.approver, requester=requester, store=store):
+            if covers:
+                _decide(approval, step, DiscountApprovalDecision.Outcome.OWN_AUTHORITY, actor)
+                approval.step_position, approval.approver_kind = step.position, step.approver
+                approval.approver = actor
+                _finish(approval, order, ApprovalStatus.APPROVED)
+                return
+            continue
+        if not _has_approver(step.approver, requester=requester, store=store):
+            continue
+        approval.step_position, approval.approver_kind = step.position, step.approver
+        approval.approver = (
+            _group_leader(requester)
+            if step.approver == DiscountApprovalStep.Approver.GROUP_LEADER
+            else None
+        )
+        approval.save(update_fields=["step_position", "approver_kind", "approver"])
+        return
+    raise _error(
+        "no_approver",
+        _("审批流程中没有可以批准 %(percent)s%% 优惠的审批人")
+        % {"percent": approval.discount_percent},
+        "discount_amount",
+        422,
+    )
+
+
+def _request_approval(order: Order, *, by: Staff, reason: str) -> None:
+    """At submission: above the store's limit the order waits for approval (or is approved at
+    once when the requester's own level covers it)."""
+    limit = order.store.discount_limit_percent
+    order.approval_status = ""
+    if order.discount_amount <= 0 or _within(limit, order.list_amount, order.discount_amount):
+        return
+    approval = DiscountApproval.objects.create(
+        org_id=order.org_id,
+        store=order.store,
+        order=order,
+        requested_by=by,
+        list_amount=order.list_amount,
+        discount_amount=order.discount_amount,
+        discount_percent=discount_percent(order.list_amount, order.discount_amount),
+        limit_percent=limit,
+        reason=(reason or "").strip()[:200],
+    )
+    order.approval_status = ApprovalStatus.PENDING
+    _advance(approval, order, after=0, actor=by)
+    audit.record(
+        by,
+        "discount_approval.requested",
+        approval,
+        after={
+            "order": order.pk,
+            "status": approval.status,
+            "percent": str(approval.discount_percent),
+            "level": approval.step_position,
+        },
+    )
+
+
+def _cancel_pending_approval(order: Order, *, by: Staff) -> None:
+    pending = DiscountApproval.objects.filter(order=order, status=ApprovalStatus.PENDING)
+    for approval in pending.select_for_update():
+        _finish(approval, order, ApprovalStatus.CANCELLED)
+        audit.record(by, "discount_approval.cancelled", approval)
+    order.approval_status = ""
+
+
+def _locked_approval(approval: DiscountApproval) -> tuple[DiscountApproval, Order]:
+    order = _locked(approval.order)
+    approval = (
+        DiscountApproval.objects.select_for_update()
+        .select_related("requested_by__group__leader", "store")
+        .get(pk=approval.pk)
+    )
+    return approval, order
+
+
+def _check_approver(approval: DiscountApproval, order: Order, by: Staff) -> None:
+    if approval.status != ApprovalStatus.PENDING:
+        raise _error("approval_closed", _("该审批已处理"), status=409)
+    if approval.approver_kind == DiscountApprovalStep.Approver.GROUP_LEADER:
+        # The leader the request was routed to, even if the group has changed since.
+        allowed = by.is_active and by.pk == approval.approver_id
+    else:
+        allowed = _acts_at(
+            by, approval.approver_kind, requester=approval.requested_by, store=order.store
+        )
+    if not allowed:
+        raise BusinessError("forbidden", _("您不是该审批当前层级的审批人"), status=403)
+
+
+@transaction.atomic
+def approve_discount(
+    approval: DiscountApproval, *, by: Staff, comment: str = ""
+) -> DiscountApproval:
+    """Agree at the current level: the request is approved when this level's authority covers
+    the discount, otherwise it goes up to the next level."""
+    approval, order = _locked_approval(approval)
+    _check_approver(approval, order, by)
+    step = next(s for s in discount_flow(order.org_id) if s.position == approval.step_position)
+    if _within(step.max_percent, approval.list_amount, approval.discount_amount):
+        _decide(approval, step, DiscountApprovalDecision.Outcome.APPROVED, by, comment)
+        approval.approver = by
+        _finish(approval, order, ApprovalStatus.APPROVED)
+    else:
+        _decide(approval, step, DiscountApprovalDecision.Outcome.PASSED_UP, by, comment)
+        _advance(approval, order, after=step.position, actor=by)
+    order.save(update_fields=["approval_status", "updated_at"])
+    audit.record(
+        by,
+        "discount_approval.approved",
+        approval,
+        after={"status": approval.status, "level": approval.step_position},
+        note=comment,
+    )
+    return approval
+
+
+@transaction.atomic
+def reject_discount(approval: DiscountApproval, *, by: Staff, comment: str) -> DiscountApproval:
+    """Refuse: the order goes back to draft so the discount can be changed and resubmitted."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise _error("comment_required", _("请填写驳回原因"), "comment", 422)
+    approval, order = _locked_approval(approval)
+    _check_approver(approval, order, by)
+    ensure_period_open(order.store_id, order.business_date)
+    _decide(approval, None, DiscountApprovalDecision.Outcome.REJECTED, by, comment)
+    approval.approver = by
+    _finish(approval, order, ApprovalStatus.REJECTED)
+    order.status, order.submitted_at = Order.Status.DRAFT, None
+    order.save(update_fields=["approval_status", "status", "submitted_at", "updated_at"])
+    audit.record(by, "discount_approval.rejected", approval, note=comment)
+    return approval
+
+
+@transaction.atomic
+def set_discount_flow(org: Organization, *, steps, by: Staff) -> list[FlowStep]:
+    """Replace the chain's approval levels: [(approver, max_percent or None), …] from the
+    lowest level up. Each level may grant at least as much as the one below it."""
+    scope = _scope(by, "approval.configure")
+    if org.pk != scope.org_id:
+        raise NotFound()
+    steps = list(steps or [])
+    if not steps:
+        raise _error("no_steps", _("请至少设置一个审批层级"), "steps", 422)
+    valid = set(DiscountApprovalStep.Approver.values)
+    cleaned: list[FlowStep] = []
+    for n, (approver, max_percent) in enumerate(steps):
+        if approver not in valid:
+            raise _error("invalid_approver", _("请选择审批人"), f"steps.{n}.approver", 422)
+        if any(s.approver == approver for s in cleaned):
+            raise _error(
+                "duplicate_approver", _("同一审批人不能出现在两个层级"), f"steps.{n}.approver", 422
+            )
+        percent = _percent(max_percent, f"steps.{n}.max_percent", allow_empty=True)
+        if percent is not None and percent <= 0:
+            raise _error(
+                "invalid_percent", _("请输入0到100之间的百分比"), f"steps.{n}.max_percent", 422
+            )
+        if cleaned and (
+            cleaned[-1].max_percent is None
+            or (percent is not None and percent < cleaned[-1].max_percent)
+        ):
+            raise _error(
+                "flow_not_increasing",
+                _("上级可批准的折扣不能小于下级;不限额的层级必须是最后一级"),
+                f"steps.{n}.max_percent",
+                422,
+            )
+        cleaned.append(FlowStep(n + 1, approver, percent))
+    before = [list(s) for s in discount_flow(org.pk)]
+    DiscountApprovalStep.objects.filter(org=org).delete()
+    DiscountApprovalStep.objects.bulk_create(
+        DiscountApprovalStep(
+            org=org, position=s.position, approver=s.approver, max_percent=s.max_percent
+        )
+        for s in cleaned
+    )
+    audit.record(
+        by,
+        "discount_flow.changed",
+        org,
+        before={"steps": [[s[1], str(s[2])] for s in before]},
+        after={"steps": [[s.approver, str(s.max_percent)] for s in cleaned]},
+    )
+    return cleaned
+
+
+@transaction.atomic
+def set_discount_limit(store: Store, *, limit_percent, by: Staff) -> Store:
+    """The store's discount limit without approval (empty = no limit)."""
+    scope = _scope(by, "approval.configure")
+    _require_store(scope, store.pk, store.org_id)
+    percent = _percent(limit_percent, "limit_percent", allow_empty=True)
+    store = Store.objects.select_for_update().get(pk=store.pk)
+    before = store.discount_limit_percent
+    store.discount_limit_percent = percent
+    store.save(update_fields=["discount_limit_percent", "updated_at"])
+    audit.record(
+        by,
+        "store.discount_limit_changed",
+        store,
+        before={"limit": str(before)},
+        after={"limit": str(percent)},
+    )
+    return store

@@ -10,8 +10,22 @@ urlpatterns = [
     path("orders/<int:pk>/", views.order_detail, name="order-detail"),
     path("orders/<int:pk>/pay/", views.order_pay, name="order-pay"),
     path("orders/<int:pk>/refund/", views.order_refund, name="order-refund"),
+    path("orders/<int:pk>/approval/", views.order_approval, name="order-approval"),
+    path(
+        "orders/<int:pk>/submit-for-approval/",
+        views.order_submit_for_approval,
+        name="order-submit-for-approval",
+    ),
     path("orders/<int:pk>/<str:action>/", views.order_transition, name="order-transition"),
     path("customers/<int:pk>/orders/", views.customer_orders, name="customer-orders"),
     path("settings/deal-definition/", views.deal_definition, name="deal-definition"),
+    path("approvals/", views.approval_list, name="approvals"),
+    path("approvals/<int:pk>/", views.approval_detail, name="approval-detail"),
+    path("approvals/<int:pk>/<str:decision>/", views.approval_decide, name="approval-decide"),
+    path(
+        "settings/discount-approval/",
+        views.discount_approval_settings,
+        name="discount-approval-settings",
+    ),
     path("sales/prepaid-liability/", views.prepaid_liability, name="prepaid-liability"),
 ]

@@ -25,7 +25,7 @@ from yanzhi.org import policy
 from yanzhi.org import queries as org_queries
 from yanzhi.org.models import Organization
 from yanzhi.sales import queries, services
-from yanzhi.sales.models import DealDefinition, Order, Payment
+from yanzhi.sales.models import DealDefinition, DiscountApprovalStep, Order, Payment
 from yanzhi.sales.services import PaymentLine
 
 PAGE_SIZE = 50
@@ -200,6 +200,7 @@ def _detail_context(request, order, *, error=None, refund_error=None):
             order.status == Order.Status.PENDING
             or (order.status == Order.Status.PAID and order.arrears_amount > 0)
         )
+        and order.approval_status != "pending"
         and policy.can(request.scope, "order.pay"),
     }
 
@@ -354,3 +355,148 @@ def prepaid_liability(request):
     rows = queries.prepaid_liability(request.scope)
     total = sum((r.stored_value_amount for r in rows), Decimal("0.00"))
     return render(request, "sales/prepaid_liability.html", {"rows": rows, "total": total})
+
+
+# --- discount approval (层级审批) --------------------------------------------------------------------
+@login_required
+@vary_on_headers("HX-Request")
+def approval_list(request):
+    """审批: requests waiting for me, those I asked for, those I decided."""
+    box = request.GET.get("box", "waiting")
+    if box not in queries.APPROVAL_BOXES:
+        box = "waiting"
+    page = Paginator(queries.approval_list(request.scope, box), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    boxes = [
+        ("waiting", _("待我审批")),
+        ("requested", _("我发起的")),
+        ("decided", _("我已处理")),
+        ("all", _("全部")),
+    ]
+    return render(
+        request,
+        "sales/approval_list.html#rows" if request.htmx else "sales/approval_list.html",
+        {"page": page, "box": box, "boxes": boxes},
+    )
+
+
+def _approval_context(request, approval, *, error=None):
+    return {
+        "approval": approval,
+        "a": approval,
+        "order": approval.order,
+        "lines": approval.order.lines.select_related("item"),
+        "can_decide": queries.can_decide(request.scope, approval),
+        "error": error,
+    }
+
+
+@login_required
+def approval_detail(request, pk: int):
+    approval = queries.get_approval(request.scope, pk)
+    return render(request, "sales/approval_detail.html", _approval_context(request, approval))
+
+
+@login_required
+@require_POST
+def approval_decide(request, pk: int, decision: str):
+    approval = queries.get_approval(request.scope, pk)
+    service = {"approve": services.approve_discount, "reject": services.reject_discount}.get(
+        decision
+    )
+    if service is None:
+        raise Http404
+    try:
+        service(approval, by=request.user, comment=request.POST.get("comment", ""))
+    except BusinessError as error:
+        _refused(error)
+        approval = queries.get_approval(request.scope, pk)
+        return render(
+            request,
+            "sales/approval_detail.html#decide",
+            _approval_context(request, approval, error=error),
+            status=422,
+        )
+    return HttpResponseClientRedirect(reverse("sales:approval-detail", args=[pk]))
+
+
+@requires("order.view")
+def order_approval(request, pk: int):
+    """The order page's approval panel: where the discount request stands, its history, and
+    for a draft above the store's limit, that submitting will ask for approval."""
+    order = queries.get_order_detail(request.scope, pk)
+    limit = order.store.discount_limit_percent
+    percent = services.discount_percent(order.list_amount, order.discount_amount)
+    return render(
+        request,
+        "sales/order_approval.html",
+        {
+            "order": order,
+            "approvals": queries.order_approvals(order),
+            "percent": percent,
+            "limit": limit,
+            "needs_approval": order.status == Order.Status.DRAFT
+            and order.discount_amount > 0
+            and limit is not None
+            and percent > limit,
+        },
+    )
+
+
+@requires("order.open")
+@require_POST
+def order_submit_for_approval(request, pk: int):
+    order = queries.get_order(request.scope, pk)
+    try:
+        services.submit_order(
+            order, by=request.user, approval_reason=request.POST.get("reason", "")
+        )
+    except BusinessError as error:
+        _refused(error)
+        from django.contrib import messages
+
+        messages.error(request, str(error.message))
+    return HttpResponseClientRedirect(reverse("sales:order-detail", args=[pk]))
+
+
+@requires("approval.configure")
+def discount_approval_settings(request):
+    """审批流程: the levels of the chain's discount approval and each store's limit."""
+    org = Organization.objects.get(pk=request.scope.org_id)
+    error = None
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "limits":
+                stores = {s.pk: s for s in org_queries.stores_for(request.scope)}
+                for store_id, store in stores.items():
+                    field = f"limit_{store_id}"
+                    if field in request.POST:
+                        value = request.POST[field].strip()
+                        if str(store.discount_limit_percent or "") != value:
+                            services.set_discount_limit(store, limit_percent=value, by=request.user)
+            else:
+                approvers = request.POST.getlist("approver")
+                maxima = request.POST.getlist("max_percent")
+                steps = [
+                    (a, maxima[n] if n < len(maxima) else "") for n, a in enumerate(approvers) if a
+                ]
+                services.set_discount_flow(org, steps=steps, by=request.user)
+            return redirect("sales:discount-approval-settings")
+        except BusinessError as error_:
+            _refused(error_)
+            error = error_
+    steps = services.discount_flow(org.pk)
+    rows = [steps[n] if n < len(steps) else None for n in range(3)]
+    return render(
+        request,
+        "sales/discount_approval_settings.html",
+        {
+            "rows": rows,
+            "approvers": DiscountApprovalStep.Approver.choices,
+            "stores": org_queries.stores_for(request.scope),
+            "error": error,
+            "configured": DiscountApprovalStep.objects.filter(org=org).exists(),
+        },
+        status=422 if error else 200,
+    )
