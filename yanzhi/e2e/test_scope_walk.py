@@ -122,6 +122,10 @@ RESOURCE_BY_SEGMENT = {
     "cards": "card",
     "coupons": "coupon",
     "deposits": "deposit",
+    "approvals": "approval",
+    "approvals/<int:pk>": "approval_action",  # /approvals/<pk>/<decision>/ (approve | reject)
+    "discount-approvals": "approval",
+    "discount-limits": "store",
     # treatments
     "entitlements": "entitlement",
     "courses": "entitlement",
@@ -220,6 +224,7 @@ RESOURCE_BY_NAME = {
     "coupon_id": "coupon",
     "deposit": "deposit",
     "deposit_id": "deposit",
+    "approval_id": "approval",
     "source": "card",  # the pay panel's card / coupon / deposit of a payment line
     "sales_channel": "channel",
     "sales_channel_id": "channel",
@@ -960,6 +965,22 @@ def build_sales(w: World, site: Site):
     w.ids["deposit"] = deposit.pk
     w.markers["deposit amount"] = amount
     w.ids["order_action"] = "reverse"  # /orders/<pk>/<action>/ (submit | reverse)
+    # a discount above the store's limit, waiting for approval (HQ, the world's only approver)
+    store.discount_limit_percent = Decimal("5")
+    store.save(update_fields=["discount_limit_percent"])
+    price = sales.price_lines(store, [(service.pk, 1, 0)])[0].unit_price_amount
+    third_off = (price / 3).quantize(Decimal("0.01"))
+    discounted = sales.open_order(
+        customer, store=store, by=consultant, lines=[(service.pk, 1, third_off)]
+    )
+    discounted = w.add(
+        sales.submit_order(discounted, by=consultant, approval_reason=f"{secret}-APPROVAL-WHY")
+    )
+    for obj in discounted.lines.all():
+        w.add(obj)
+    approval = w.add(discounted.approvals.get())
+    w.ids |= {"approval": approval.pk, "approval_action": "approve"}
+    w.markers["approval reason"] = approval.reason
 
 
 def build_treatments(w: World, site: Site):
@@ -1730,6 +1751,9 @@ def test_the_walk_covers_every_route_and_would_see_a_leak(
     assert f"GET /orders/{order}/ [world OWN] -> 200: leaked order no" in found
     assert f"GET /api/v1/orders/{order} [world OWN] -> 200: leaked order note" in found
     assert f"GET /customers/{customer}/orders/ [world OWN] -> 200: leaked coupon code" in found
+    approval = own.ids["approval"]
+    assert f"GET /approvals/{approval}/ [world OWN] -> 200: leaked approval reason" in found
+    assert f"GET /api/v1/discount-approvals/{approval} [world OWN] -> 200: leaked approval" in found
     assert f"GET /api/v1/executions/{execution} [world OWN] -> 200: leaked execution notes" in found
     assert f"GET /treatments/lots/?lot={lot} [world OWN] -> 200: leaked customer name" in found
     assert f"GET /api/v1/lots/{lot}/customers [world OWN] -> 200: leaked customer name" in found

@@ -106,4 +106,58 @@ def build_sales(org, stores, staff, customers, by_store) -> int:
                 made += 1
             if n == 4:
                 services.refund_order(order, full=True, by=manager, reason="顾客改约其他项目")
+    made += build_approvals(people, stores, customers, hq)
+    return made
+
+
+def build_approvals(people, stores, customers, hq) -> int:
+    """Every store gives up to 10 % off without approval. In a store with a consultant group, a
+    member asks for 15 % (waits for the group leader) and for 35 % (the leader passed it up:
+    waits for the store manager), and one approved request has been paid."""
+    for store in stores:
+        services.set_discount_limit(store, limit_percent="10", by=hq)
+    made = 0
+    for store in stores:
+        member = next(
+            (
+                p
+                for p in people
+                if p.role == "consultant"
+                and p.group_id
+                and p.group.leader_id not in (None, p.pk)
+                and store in p.stores.all()
+            ),
+            None,
+        )
+        item = (
+            Item.objects.filter(
+                store_items__store=store, store_items__is_active=True, kind=Item.Kind.SERVICE
+            )
+            .order_by("-price_amount")
+            .first()
+        )
+        buyers = [c for c in customers if c.store_id == store.pk][24:27]
+        if member is None or item is None or len(buyers) < 3:
+            continue
+        cashier = _first(people, ["cashier", "front_desk", "store_manager"], store)
+        price = services.price_lines(store, [(item.pk, 1, 0)])[0].unit_price_amount
+        for customer, share, reason in zip(
+            buyers,
+            ("0.15", "0.35", "0.12"),
+            ("老客户转介绍,申请九折以下优惠", "年卡客户续费,申请特别折扣", "生日当月优惠"),
+            strict=True,
+        ):
+            discount = (price * Decimal(share)).quantize(Decimal("0.01"))
+            order = services.open_order(
+                customer, store=store, by=member, lines=[(item.pk, 1, discount)]
+            )
+            order = services.submit_order(order, by=member, approval_reason=reason)
+            made += 1
+            approval = order.approvals.get()
+            if share != "0.15":
+                services.approve_discount(approval, by=member.group.leader, comment="同意")
+            if share == "0.12":
+                services.pay_order(
+                    order, payments=[PaymentLine("wechat", order.payable_amount)], by=cashier
+                )
     return made

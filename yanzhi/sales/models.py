@@ -409,7 +409,7 @@ class DiscountApprovalStep(models.Model):
     starts at the first level that has an approver and goes up until a level covers it."""
 
     class Approver(models.TextChoices):
-        GROUP_LEADER = "group_leader", _("开单人所在小组负责人")
+        GROUP_LEADER = "group_leader", _("申请人所在小组负责人")
         STORE_MANAGER = "store_manager", _("门店店长")
         HQ = "hq", _("总部")
 

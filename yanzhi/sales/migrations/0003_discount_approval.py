@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('reason', models.CharField(blank=True, max_length=200, verbose_name='申请说明')),
                 ('status', models.CharField(choices=[('pending', '待审批'), ('approved', '已通过'), ('rejected', '已驳回'), ('cancelled', '已撤销')], default='pending', max_length=10, verbose_name='状态')),
                 ('step_position', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='当前层级')),
-                ('approver_kind', models.CharField(blank=True, choices=[('group_leader', '开单人所在小组负责人'), ('store_manager', '门店店长'), ('hq', '总部')], max_length=20, verbose_name='当前审批人')),
+                ('approver_kind', models.CharField(blank=True, choices=[('group_leader', '申请人所在小组负责人'), ('store_manager', '门店店长'), ('hq', '总部')], max_length=20, verbose_name='当前审批人')),
                 ('requested_at', models.DateTimeField(auto_now_add=True, verbose_name='申请时间')),
                 ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
                 ('approver', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('position', models.PositiveSmallIntegerField(verbose_name='层级')),
-                ('approver', models.CharField(choices=[('group_leader', '开单人所在小组负责人'), ('store_manager', '门店店长'), ('hq', '总部')], max_length=20, verbose_name='审批人')),
+                ('approver', models.CharField(choices=[('group_leader', '申请人所在小组负责人'), ('store_manager', '门店店长'), ('hq', '总部')], max_length=20, verbose_name='审批人')),
                 ('max_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name='可批准的最大折扣(%)')),
                 ('org', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='org.organization')),
             ],

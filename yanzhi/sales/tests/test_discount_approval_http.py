@@ -118,7 +118,7 @@ def test_the_box_issues_a_fixed_number_of_queries(
 def test_flow_settings_page(client_for, hq_admin, store_a_manager, store_a):
     assert client_for(store_a_manager).get("/settings/discount-approval/").status_code == 403
     c = client_for(hq_admin)
-    assert "开单人所在小组负责人" in c.get("/settings/discount-approval/").content.decode()
+    assert "申请人所在小组负责人" in c.get("/settings/discount-approval/").content.decode()
     # a flow where the higher level grants less is refused, nothing saved
     r = c.post(
         "/settings/discount-approval/",
