@@ -189,6 +189,7 @@ def refund(request, order_id: int, data: RefundIn):
     services.refund_order(
         order,
         lines=[(ln.line_id, ln.quantity) for ln in data.lines],
+        sessions=[(s.line_id, s.sessions) for s in data.sessions],
         full=data.full,
         reason=data.reason,
         by=request.auth,

@@ -74,3 +74,9 @@ def revoke_units(line, units: int, *, by) -> Decimal:
     if sessions == 0:
         return Decimal("0.00")
     return treatments.revoke_sessions(source_line_id=line.pk, sessions=sessions, by=by)
+
+
+def revoke_sessions(line, sessions: int, *, by) -> Decimal:
+    """Take back `sessions` unused sessions of a partly used course line; their value is what was
+    paid for each (the courses' unit value). BusinessError "sessions_used" if fewer are left."""
+    return treatments.revoke_sessions(source_line_id=line.pk, sessions=sessions, by=by)

@@ -357,3 +357,19 @@ def order_approvals(order: Order) -> QuerySet[DiscountApproval]:
 
 def can_decide(scope: Scope, approval: DiscountApproval) -> bool:
     return DiscountApproval.objects.filter(pk=approval.pk).filter(_awaiting(scope)).exists()
+
+
+def unused_sessions_by_line(order: Order) -> dict[int, int]:
+    """Unused sessions of the courses each line of the order granted (one query)."""
+    from yanzhi.treatments.models import Entitlement
+
+    rows = (
+        Entitlement.objects.filter(
+            org_id=order.org_id,
+            source_line_id__in=order.lines.values("pk"),
+            status=Entitlement.Status.ACTIVE,
+        )
+        .values("source_line_id")
+        .annotate(unused=Sum("remaining_sessions"))
+    )
+    return {r["source_line_id"]: r["unused"] for r in rows}

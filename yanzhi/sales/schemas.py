@@ -129,9 +129,15 @@ class RefundLineIn(Schema):
     quantity: int
 
 
+class RefundSessionsIn(Schema):
+    line_id: int
+    sessions: int = Field(..., description="unused sessions of a partly used course to refund")
+
+
 class RefundIn(Schema):
     full: bool = False
     lines: list[RefundLineIn] = []
+    sessions: list[RefundSessionsIn] = []
     reason: str = Field(..., max_length=200)
 
 

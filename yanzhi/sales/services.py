@@ -515,7 +515,9 @@ def pay_order(
     if day > today:
         raise _error("invalid_date", _("业务日期不能晚于今天"), "business_date", 422)
     ensure_period_open(order.store_id, day)
-    lines = _clean_payments(payments)
+    # A fully discounted (gifted) order is settled without any payment line.
+    free = order.status == Order.Status.PENDING and order.arrears_amount == 0 and not payments
+    lines = [] if free else _clean_payments(payments)
     total = sum((ln.amount for ln in lines), ZERO)
     if total > order.arrears_amount:
         message = _("超过应付金额:应付 %(due)s 元,本次收款 %(total)s 元") % {
@@ -625,6 +627,10 @@ def _refund_cards(line: OrderLine, units: int, *, by: Staff) -> Decimal:
     return min(value, line.amount - line.refunded_amount)
 
 
+def _int_or_none(value) -> int | None:
+    return int(value) if str(value).isdigit() else None
+
+
 def _refundable_units(line: OrderLine) -> int:
     """Units that can still go back: for a course, only whole units of unused sessions; a
     stored-value card line, its cards not yet taken back."""
@@ -728,8 +734,19 @@ def _return_money(order: Order, amount: Decimal, *, day: date, by: Staff) -> Dec
 
 
 @transaction.atomic
-def refund_order(order: Order, *, lines=None, full: bool = False, by: Staff, reason: str) -> Order:
-    """Refund lines (or everything still refundable with full=True). The refunded value first
+def refund_order(
+    order: Order,
+    *,
+    lines=None,
+    sessions=None,
+    full: bool = False,
+    by: Staff,
+    reason: str,
+) -> Order:
+    """Refund whole units of lines (`lines`: [(line_id, units)]), unused sessions of a partly
+    used course (`sessions`: [(line_id, n)] — a session card or package of which some sessions
+    were used: each unused session at the value actually paid for it), or everything still
+    refundable (full=True: whole units, then the unused sessions left). The refunded value first
     cancels arrears; only the rest is money, returned to the original methods, latest first.
     Used sessions are not refundable; a stored-value card refunds its unused balance. A deal
     stays a deal (past deals are not rewritten)."""
@@ -749,6 +766,7 @@ def refund_order(order: Order, *, lines=None, full: bool = False, by: Staff, rea
             "item__components__item"
         )
     }
+    wanted_sessions = []
     if full:
         wanted = [(pk, _refundable_units(ln)) for pk, ln in by_id.items()]
         wanted = [(pk, units) for pk, units in wanted if units]
@@ -756,10 +774,20 @@ def refund_order(order: Order, *, lines=None, full: bool = False, by: Staff, rea
         wanted = []
         for n, row in enumerate(lines or ()):
             line_id, units = row
-            if int(line_id) not in by_id:
+            if _int_or_none(line_id) not in by_id:
                 raise _error("invalid_line", _("订单行不存在"), f"lines.{n}.line_id", 422)
             wanted.append((int(line_id), _quantity(units, f"lines.{n}.quantity")))
-    if not wanted:
+        for n, row in enumerate(sessions or ()):
+            line_id, count = row
+            line = by_id.get(_int_or_none(line_id))
+            if line is None:
+                raise _error("invalid_line", _("订单行不存在"), f"sessions.{n}.line_id", 422)
+            if not courses.sessions_per_unit(line):
+                raise _error(
+                    "no_sessions", _("该项目没有疗程次数可退"), f"sessions.{n}.line_id", 422
+                )
+            wanted_sessions.append((line.pk, _quantity(count, f"sessions.{n}.sessions")))
+    if not wanted and not wanted_sessions and not full:
         raise _error("nothing_to_refund", _("没有可退的项目"), "lines", 422)
     before = _snapshot(order)
     value = ZERO
@@ -769,6 +797,28 @@ def refund_order(order: Order, *, lines=None, full: bool = False, by: Staff, rea
         line.refunded_quantity += units
         line.refunded_amount += line_value
         line.save(update_fields=["refunded_quantity", "refunded_amount"])
+        value += line_value
+    if full:  # what is left of partly used courses, after the whole units
+        wanted_sessions = [
+            (pk, courses.unused_sessions(ln))
+            for pk, ln in by_id.items()
+            if courses.sessions_per_unit(ln) and ln.remaining_quantity
+        ]
+        wanted_sessions = [(pk, count) for pk, count in wanted_sessions if count]
+        if not wanted and not wanted_sessions:
+            raise _error("nothing_to_refund", _("没有可退的项目"), "lines", 422)
+    for n, (line_id, count) in enumerate(wanted_sessions):
+        line = by_id[line_id]
+        try:
+            line_value = courses.revoke_sessions(line, count, by=by)
+        except BusinessError as error:
+            if error.code != "sessions_used":
+                raise
+            message = _("已使用的次数不能退款")
+            raise _error("sessions_used", message, f"sessions.{n}.sessions", 409) from None
+        line_value = min(line_value, line.amount - line.refunded_amount)
+        line.refunded_amount += line_value
+        line.save(update_fields=["refunded_amount"])
         value += line_value
     money = max(ZERO, value - order.arrears_amount)
     spend = _return_money(order, money, day=day, by=by) if money else ZERO

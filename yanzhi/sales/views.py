@@ -194,6 +194,7 @@ def _detail_context(request, order, *, error=None, refund_error=None):
         ),  # a fresh key per render: a double click pays once
         "error": error,
         "refund_error": refund_error,
+        "unused_sessions": queries.unused_sessions_by_line(order),
         "can_refund": order.status == Order.Status.PAID
         and policy.can(request.scope, "order.refund"),
         "can_pay": (
@@ -210,8 +211,8 @@ def _payment_lines(request) -> list[PaymentLine]:
     methods, amounts, sources = (request.POST.getlist(n) for n in ("method", "amount", "source"))
     for n, method in enumerate(methods):
         amount = amounts[n] if n < len(amounts) else ""
-        if not amount.strip():
-            continue
+        if not amount.strip() or amount.strip() in ("0", "0.0", "0.00"):
+            continue  # an empty row (a ¥0 order is settled with no payment line)
         source = _int(sources[n]) if n < len(sources) else None
         lines.append(
             PaymentLine(
@@ -258,9 +259,19 @@ def order_refund(request, pk: int):
         for line in order.lines.all()
         if _int(request.POST.get(f"refund_{line.pk}"))
     ]
+    sessions = [
+        (line.pk, _int(request.POST.get(f"sessions_{line.pk}")))
+        for line in order.lines.all()
+        if _int(request.POST.get(f"sessions_{line.pk}"))
+    ]
     try:
         services.refund_order(
-            order, lines=lines, full=full, reason=request.POST.get("reason", ""), by=request.user
+            order,
+            lines=lines,
+            sessions=sessions,
+            full=full,
+            reason=request.POST.get("reason", ""),
+            by=request.user,
         )
     except BusinessError as error:
         _refused(error)

@@ -34,3 +34,9 @@ def local_time(value, fmt="%H:%M"):
     if not value:
         return ""
     return timezone.localtime(value).strftime(fmt)
+
+
+@register.filter
+def get_item(mapping, key):
+    """{{ counts|get_item:line.pk }}: a dict's value in a template (None when absent)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None

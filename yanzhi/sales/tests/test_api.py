@@ -114,3 +114,25 @@ def test_list_has_a_fixed_query_count(
     with django_assert_max_num_queries(12):
         r = api.get("/orders?limit=100")
     assert r.json()["count"] == 6
+
+
+def test_refund_unused_sessions_over_http(
+    api_for, open_pending, session_card, store_a_cashier, store_a_manager
+):
+    from yanzhi.sales.tests.conftest import use_session
+
+    order = open_pending([(session_card.pk, 1, 0)])
+    services.pay_order(order, payments=[cash("4000")], by=store_a_cashier)
+    line = order.lines.get()
+    use_session(line, 3)
+    manager = api_for(store_a_manager)
+    r = manager.post(
+        f"/orders/{order.pk}/refund",
+        json={"sessions": [{"line_id": line.pk, "sessions": 3}], "reason": "x"},
+    )
+    assert r.status_code == 409 and r.json()["code"] == "sessions_used"
+    r = manager.post(
+        f"/orders/{order.pk}/refund",
+        json={"sessions": [{"line_id": line.pk, "sessions": 2}], "reason": "x"},
+    )
+    assert r.status_code == 200 and r.json()["refunded_amount"] == "1600.00", r.text

@@ -232,3 +232,32 @@ def test_first_payment_grants_courses(
     # a further payment (arrears) grants nothing more
     services.pay_order(order, payments=[cash("10")], by=store_a_cashier)
     assert Entitlement.objects.count() == 4
+
+
+def test_a_fully_discounted_order_is_settled_without_payment_and_is_no_deal(
+    open_pending, hydra, store_a_cashier, client_for
+):
+    from yanzhi.treatments.models import Entitlement
+
+    # given a gifted session: ¥1,000 with ¥1,000 off
+    order = open_pending([(hydra.pk, 1, "1000.00")])
+    assert order.payable_amount == 0
+    # when the cashier settles it from the pay panel (the prefilled ¥0.00 row)
+    r = client_for(store_a_cashier).post(
+        f"/orders/{order.pk}/pay/",
+        {"method": ["cash"], "amount": ["0.00"], "source": [""], "idempotency_key": "k0"},
+        HTTP_HX_REQUEST="true",
+    )
+    # then it is paid, grants the session, and is not a deal (nothing was paid)
+    assert r.status_code == 200, r.content.decode()[:300]
+    order.refresh_from_db()
+    assert order.status == "paid" and not order.is_deal
+    assert not order.payments.exists()
+    assert Entitlement.objects.get(source_line_id=order.lines.get().pk).remaining_sessions == 1
+
+
+def test_an_order_with_money_due_still_needs_a_payment(open_pending, hydra, store_a_cashier):
+    order = open_pending([(hydra.pk, 1, 0)])
+    with pytest.raises(BusinessError) as error:
+        services.pay_order(order, payments=[], by=store_a_cashier)
+    assert error.value.code == "no_payments"

@@ -160,3 +160,97 @@ def test_refunds_keep_the_money_consistent(
     assert order.paid_amount == sum(p.amount for p in order.payments.all())
     line.refresh_from_db()
     assert order.refunded_amount == line.refunded_amount
+
+
+def test_a_partly_used_session_card_refunds_its_unused_sessions_at_the_price_paid(
+    open_pending, session_card, store_a_cashier, store_a_manager
+):
+    # given a 5-session card bought for ¥4,000 with ¥500 off (¥700 a session), 2 sessions used
+    order = open_pending([(session_card.pk, 1, "500")])
+    services.pay_order(order, payments=[cash("3500")], by=store_a_cashier)
+    line = order.lines.get()
+    use_session(line, 2)
+    # whole units cannot go back any more
+    with pytest.raises(BusinessError) as error:
+        services.refund_order(order, lines=[(line.pk, 1)], by=store_a_manager, reason="x")
+    assert error.value.code == "sessions_used"
+    # more sessions than are left: refused, nothing changed
+    with pytest.raises(BusinessError) as error:
+        services.refund_order(order, sessions=[(line.pk, 4)], by=store_a_manager, reason="x")
+    assert error.value.code == "sessions_used" and "sessions.0.sessions" in error.value.fields
+    assert refundable_sessions(line.pk) == 3
+    # when two of the three unused sessions go back
+    order = services.refund_order(order, sessions=[(line.pk, 2)], by=store_a_manager, reason="搬家")
+    # then ¥1,400 comes back in cash; one session is left
+    assert order.refunded_amount == Decimal("1400.00")
+    assert order.paid_amount == Decimal("2100.00")
+    assert order.payments.get(refund_of__isnull=False).amount == Decimal("-1400.00")
+    assert refundable_sessions(line.pk) == 1
+    # and "everything refundable" takes the last one
+    order = services.refund_order(order, full=True, by=store_a_manager, reason="搬家")
+    assert order.refunded_amount == Decimal("2100.00") and order.paid_amount == Decimal("1400.00")
+    assert order.status == Order.Status.PAID  # two sessions were used
+    assert _no_mismatches() == []
+
+
+def test_a_partly_used_package_refunds_each_unused_session_at_its_share(
+    open_pending, package, hydra, store_a_cashier, store_a_manager
+):
+    # given the ¥79 festive bag (one 水光针 ¥1,000 + two 激光点痣 ¥300: shares 1000:600),
+    # the 水光针 session used
+    order = open_pending([(package.pk, 1, 0)])
+    services.pay_order(order, payments=[cash("79")], by=store_a_cashier)
+    line = order.lines.get()
+    from yanzhi.treatments.models import Entitlement
+
+    hydra_course = Entitlement.objects.get(source_line_id=line.pk, item=hydra)
+    from yanzhi.org.tests.factories import make_staff
+    from yanzhi.treatments.services import execute_session
+
+    execute_session(hydra_course, by=make_staff(order.org, "nurse", [order.store]))
+    laser_value = (
+        Entitlement.objects.exclude(pk=hydra_course.pk)
+        .get(source_line_id=line.pk)
+        .unit_value_amount
+    )
+    # when everything refundable goes back
+    order = services.refund_order(order, full=True, by=store_a_manager, reason="x")
+    # then the two laser sessions, at their share of ¥79
+    assert order.refunded_amount == laser_value * 2
+    assert Decimal("29.00") <= order.refunded_amount <= Decimal("30.00")  # 79 × 600/1600 = 29.63
+    assert refundable_sessions(line.pk) == 0
+    assert _no_mismatches() == []
+
+
+def test_sessions_refund_refuses_a_line_without_sessions(
+    open_pending, cream, store_a_cashier, store_a_manager
+):
+    order = open_pending([(cream.pk, 1, 0)])
+    services.pay_order(order, payments=[cash("200")], by=store_a_cashier)
+    with pytest.raises(BusinessError) as error:
+        services.refund_order(
+            order, sessions=[(order.lines.get().pk, 1)], by=store_a_manager, reason="x"
+        )
+    assert error.value.code == "no_sessions"
+    order.refresh_from_db()
+    assert order.refunded_amount == 0
+
+
+def test_the_refund_form_offers_the_unused_sessions_of_a_partly_used_card(
+    client_for, open_pending, session_card, store_a_cashier, store_a_manager
+):
+    order = open_pending([(session_card.pk, 1, 0)])
+    services.pay_order(order, payments=[cash("4000")], by=store_a_cashier)
+    line = order.lines.get()
+    use_session(line, 1)
+    c = client_for(store_a_manager)
+    page = c.get(f"/orders/{order.pk}/").content.decode()
+    assert f'name="sessions_{line.pk}"' in page and "未用 4 次" in page
+    r = c.post(
+        f"/orders/{order.pk}/refund/",
+        {f"sessions_{line.pk}": "4", "reason": "转院"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert r.status_code == 200, r.content.decode()[:500]
+    order.refresh_from_db()
+    assert order.refunded_amount == Decimal("3200.00")
