@@ -1165,7 +1165,7 @@ def _cancel_pending_approval(order: Order, *, by: Staff) -> None:
 def _locked_approval(approval: DiscountApproval) -> tuple[DiscountApproval, Order]:
     order = _locked(approval.order)
     approval = (
-        DiscountApproval.objects.select_for_update()
+        DiscountApproval.objects.select_for_update(of=("self",))
         .select_related("requested_by__group__leader", "store")
         .get(pk=approval.pk)
     )

@@ -107,3 +107,34 @@ def test_concurrent_duplicate_keys_charge_once(open_pending, hydra, store_a_cash
     assert Payment.objects.filter(order=order).count() == 1
     order.refresh_from_db()
     assert order.paid_amount == Decimal("600.00") and order.arrears_amount == Decimal("400.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_managers_deciding_one_request_at_once(
+    store_a, chain, store_a_consultant, customer, hydra, store_a_cashier
+):
+    """Four managers of the store press 同意 / 驳回 on the same request at the same moment:
+    exactly one decision is recorded, the others are told it was already decided."""
+    from yanzhi.org.tests.factories import make_staff
+    from yanzhi.sales.models import ApprovalStatus, DiscountApprovalDecision
+
+    store_a.discount_limit_percent = Decimal("10")
+    store_a.save()
+    managers = [make_staff(chain, "store_manager", [store_a]) for _ in range(4)]
+    order = services.open_order(
+        customer, store=store_a, by=store_a_consultant, lines=[(hydra.pk, 1, "300")]
+    )
+    approval = services.submit_order(order, by=store_a_consultant).approvals.get()
+    attempts = [
+        (lambda m=m: services.approve_discount(approval, by=m))
+        if n % 2
+        else (lambda m=m: services.reject_discount(approval, by=m, comment="不同意"))
+        for n, m in enumerate(managers)
+    ]
+    results = run_concurrently(attempts)
+    assert sorted(results) == ["approval_closed"] * 3 + ["ok"], results
+    assert DiscountApprovalDecision.objects.filter(approval=approval).count() == 1
+    approval.refresh_from_db()
+    order.refresh_from_db()
+    assert approval.status in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED)
+    assert order.approval_status == approval.status
