@@ -12,10 +12,11 @@ register = template.Library()
 
 @register.filter
 def yuan(value) -> str:
-    """¥1,280.00"""
+    """¥1,280.00; a negative amount (a refund) -¥1,000.00"""
     if value in (None, ""):
         return ""
-    return f"¥{Decimal(value):,.2f}"
+    amount = Decimal(value)
+    return f"-¥{-amount:,.2f}" if amount < 0 else f"¥{amount:,.2f}"
 
 
 @register.filter
