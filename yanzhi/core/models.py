@@ -101,7 +101,9 @@ class SmsMessage(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.phone} {self.purpose} {self.status}"
+        from yanzhi.core.validators import mask_phone
+
+        return f"{mask_phone(self.phone)} {self.purpose} {self.status}"
 
 
 class SmsAttempt(models.Model):
