@@ -1105,6 +1105,7 @@ def own_world(worlds, store_a, hq_admin):
     site = Site("OWN", "甲", store_a, hq_admin, org_level=False, store_level=False)
     build_sales(own, site)  # sells the own item (a service of the consultant's store)
     build_treatments(own, site)
+    build_messaging(own, site)
     return own
 
 
