@@ -6,6 +6,7 @@ import threading
 import time
 
 from django.conf import settings
+from django.core.management import call_command
 from django.db import close_old_connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker as TaskRunner
@@ -15,6 +16,11 @@ from yanzhi.core.schedule import registered_jobs
 from yanzhi.messaging.schedule import run_due_jobs
 
 log = logging.getLogger("yanzhi.worker")
+
+
+def prune_task_results() -> int:
+    call_command("prune_db_task_results", min_age_days=14, queue_name="*", verbosity=0)
+    return 0
 
 
 class Worker:
@@ -80,7 +86,7 @@ class Worker:
     def run(self) -> None:
         log.info("worker %s started (schedule: %s)", self.worker_id, self.schedule)
         registered_jobs()
-        next_schedule = next_sweep = 0.0
+        next_schedule = next_sweep = next_prune = 0.0
         while not self.stopping:
             close_old_connections()
             now = time.monotonic()
@@ -90,6 +96,10 @@ class Worker:
             if now >= next_sweep:
                 self._guarded(sms.requeue_stranded, "outbox sweep")
                 next_sweep = now + self.sweep_every
+            if now >= next_prune:
+                # Finished task rows are kept two weeks (the SMS record itself is kept forever).
+                self._guarded(prune_task_results, "pruning task results")
+                next_prune = now + 6 * 3600
             ran = self.run_tasks()
             close_old_connections()
             if not ran:
