@@ -101,6 +101,7 @@ def _add_routers():
     from yanzhi.core.api import router as core
     from yanzhi.customers.api import router as customers
     from yanzhi.inventory.api import router as inventory
+    from yanzhi.messaging.api import router as messaging
     from yanzhi.org.api import router as org
     from yanzhi.sales.api import router as sales
     from yanzhi.scheduling.api import router as scheduling
@@ -110,6 +111,7 @@ def _add_routers():
     for router in (
         org,
         customers,
+        messaging,
         catalog,
         inventory,
         scheduling,

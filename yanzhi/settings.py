@@ -42,9 +42,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "django_tasks",
+    "django_tasks_db",
     "yanzhi.core",
     "yanzhi.org",
     "yanzhi.customers",
+    "yanzhi.messaging",
     "yanzhi.catalog",
     "yanzhi.inventory",
     "yanzhi.scheduling",
@@ -146,9 +149,39 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = PHOTO_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Outside world ------------------------------------------------------------------------------
-# Dotted path of the SMS sender class (yanzhi.core.sms). The default logs and keeps the outbox.
+# --- Background work ----------------------------------------------------------------------------
+# Django's Tasks API (django-tasks backport) with the database backend: tasks are rows in this
+# database and `manage.py run_worker` runs them, so no extra server is needed (docs/running.md).
+TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# How often the idle worker looks for new tasks (seconds); verification codes wait at most this.
+WORKER_POLL_SECONDS = float(env("WORKER_POLL_SECONDS", "1"))
+# Scheduled jobs (yanzhi.core.schedule) catch up at most this many missed days after downtime.
+SCHEDULE_CATCH_UP_DAYS = envint("SCHEDULE_CATCH_UP_DAYS", 7)
+# Appointment reminders go out the day before at this store-local time (HH:MM).
+APPOINTMENT_REMINDER_AT = env("APPOINTMENT_REMINDER_AT", "10:00")
+
+# --- Outside world ------------------------------------------------------------------------------
+# Dotted path of the SMS sender class (yanzhi.core.sms). The default logs (and appends to
+# SMS_LOG_FILE if set); yanzhi.core.sms_tencent.TencentSmsSender sends through Tencent Cloud.
 SMS_SENDER = env("SMS_SENDER", "yanzhi.core.sms.LogSmsSender")
+SMS_LOG_FILE = env("SMS_LOG_FILE", "")
 SMS_SIGNATURE = env("SMS_SIGNATURE", "颜值")
+SMS_MAX_ATTEMPTS = envint("SMS_MAX_ATTEMPTS", 5)
+SMS_RETRY_BASE_SECONDS = float(env("SMS_RETRY_BASE_SECONDS", "30"))
+# Tencent Cloud SMS (API 3.0). Template ids map our template keys (yanzhi.core.sms.SMS_TEMPLATES)
+# and purposes to approved TemplateIds, e.g. "appointment_reminder=123456,*=654321".
+SMS_TENCENT = {
+    "SECRET_ID": env("SMS_TENCENT_SECRET_ID"),
+    "SECRET_KEY": env("SMS_TENCENT_SECRET_KEY"),
+    "SDK_APP_ID": env("SMS_TENCENT_SDK_APP_ID"),
+    "SIGN_NAME": env("SMS_TENCENT_SIGN_NAME", env("SMS_SIGNATURE", "颜值")),
+    "REGION": env("SMS_TENCENT_REGION", "ap-guangzhou"),
+    "ENDPOINT": env("SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com"),
+    "TEMPLATE_IDS": dict(
+        pair.split("=", 1) for pair in env("SMS_TENCENT_TEMPLATE_IDS").split(",") if "=" in pair
+    ),
+    "TIMEOUT": float(env("SMS_TENCENT_TIMEOUT", "10")),
+}
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("yanzhi.org.urls")),
     path("", include("yanzhi.core.urls")),
     path("", include("yanzhi.customers.urls")),
+    path("", include("yanzhi.messaging.urls")),
     path("", include("yanzhi.catalog.urls")),
     path("", include("yanzhi.inventory.urls")),
     path("", include("yanzhi.scheduling.urls")),

@@ -131,6 +131,8 @@ RESOURCE_BY_SEGMENT = {
     "courses": "entitlement",
     "executions": "execution",
     "lots": "execution_lot",
+    # messaging
+    "messages": "message",
 }
 # Parameter names (path, query, form and JSON body) that carry the id of a resource.
 RESOURCE_BY_NAME = {
@@ -1020,10 +1022,26 @@ def build_treatments(w: World, site: Site):
     }
 
 
+def build_messaging(w: World, site: Site):
+    """A failed SMS to the world's customer (retryable by a manager), with a marker text."""
+    message = SmsMessage.objects.create(
+        org_id=site.store.org_id,
+        customer_id=w.ids["customer"],
+        phone="13800000000",
+        text=f"【颜值】{site.secret}-SMS-TEXT",
+        purpose="walk",
+        status=SmsMessage.Status.FAILED,
+        error_code="RequestLimitExceeded",
+        attempt_count=5,
+    )
+    w.ids["message"] = message.pk
+    w.markers["sms text"] = message.text
+
+
 # Per-app builders run for every world after the front office's `build_world`, in import-layer
 # order (a later app may use what an earlier one built, e.g. stock of the catalogue's items);
 # treatments runs after sales because the course it executes is granted by the paid order.
-WORLD_BUILDERS = [build_catalog, build_stock, build_sales, build_treatments]
+WORLD_BUILDERS = [build_catalog, build_stock, build_sales, build_treatments, build_messaging]
 
 
 @pytest.fixture
@@ -1108,6 +1126,7 @@ def own_world(worlds, store_a, hq_admin):
     site = Site("OWN", "甲", store_a, hq_admin, org_level=False, store_level=False)
     build_sales(own, site)  # sells the own item (a service of the consultant's store)
     build_treatments(own, site)
+    build_messaging(own, site)
     return own
 
 
@@ -1391,7 +1410,11 @@ def snapshot(objects: set, other_chain_objects: set = frozenset()) -> dict:
         if object_id.isdigit() and int(object_id) in labels.get(object_type, ()):
             audit.setdefault((object_type, object_id), []).append(action)
     customers = labels.get("customers.customer", set())
-    sms = sorted(SmsMessage.objects.filter(customer_id__in=customers).values_list("id", flat=True))
+    sms = sorted(
+        SmsMessage.objects.filter(customer_id__in=customers).values_list(
+            "id", "status", "attempt_limit"
+        )
+    )
     return {"rows": rows, "audit": audit, "sms": sms, "files": media_files()}
 
 
@@ -1758,6 +1781,9 @@ def test_the_walk_covers_every_route_and_would_see_a_leak(
     assert f"GET /treatments/lots/?lot={lot} [world OWN] -> 200: leaked customer name" in found
     assert f"GET /api/v1/lots/{lot}/customers [world OWN] -> 200: leaked customer name" in found
     assert f"lot={lot} [world OWN] -> 200: leaked execution lot number" not in found  # echoed
+    # … and the SMS record of the consultant's own customer, on the page and the endpoint
+    assert "GET /messages/ [world OWN] -> 200: leaked sms text" in found
+    assert f"GET /api/v1/messages/{own.ids['message']} [world OWN] -> 200: leaked sms text" in found
 
 
 def _count_resolver_routes():

@@ -79,6 +79,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "deal.configure": frozenset({HQ}),
     "approval.configure": frozenset({HQ}),
     "prepaid.view": frozenset({MANAGER, HQ}),
+    "message.view": frozenset({FRONT_DESK, CONSULTANT, ONLINE, SERVICE, MANAGER, HQ}),
+    "message.retry": frozenset({MANAGER, HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).

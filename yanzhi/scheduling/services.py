@@ -12,8 +12,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yanzhi.core import audit
+from yanzhi.core import audit, sms
 from yanzhi.core.errors import BusinessError, NotFound
+from yanzhi.core.models import SmsMessage
 from yanzhi.core.scope import Scope
 from yanzhi.core.timeutil import store_day_bounds, to_store_time
 from yanzhi.customers.models import Customer
@@ -635,3 +636,51 @@ def mark_arrived(appointment: Appointment, *, arrived_at: datetime, by: Staff) -
     old, new = audit.changed(before, _snapshot(appointment, APPOINTMENT_FIELDS))
     audit.record(by, "appointment.arrived", appointment, before=old, after=new)
     return appointment
+
+
+@transaction.atomic
+def queue_appointment_reminders(store: Store, *, day: date) -> int:
+    """The day before: one reminder SMS per appointment of `day` still booked (an appointment
+    is never reminded twice: the message's dedupe key is the appointment). Reminders are service
+    notices about the customer's own booking, so they do not need marketing consent."""
+    start, end = store_day_bounds(store, day)
+    appointments = (
+        Appointment.objects.filter(
+            org_id=store.org_id,
+            store_id=store.pk,
+            status=Appointment.Status.BOOKED,
+            starts_at__gte=start,
+            starts_at__lt=end,
+        )
+        .select_related("customer")
+        .order_by("starts_at", "pk")
+    )
+    keys = {f"appointment_reminder:{appointment.pk}": appointment for appointment in appointments}
+    already = set(
+        SmsMessage.objects.filter(org_id=store.org_id, dedupe_key__in=list(keys)).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    queued = 0
+    for key, appointment in keys.items():
+        if key in already:
+            continue
+        customer = appointment.customer
+        local = to_store_time(store, appointment.starts_at)
+        sms.queue_sms(
+            org_id=store.org_id,
+            customer_id=customer.pk,
+            phone=customer.phone,
+            purpose="appointment_reminder",
+            template="appointment_reminder",
+            values={
+                "称呼": sms.salutation(customer.name, customer.gender, customer.salutation),
+                "日期": f"{local.month}月{local.day}日",
+                "时间": f"{local:%H:%M}",
+                "门店": store.name,
+                "电话": store.phone or "本店",
+            },
+            dedupe_key=key,
+        )
+        queued += 1
+    return queued

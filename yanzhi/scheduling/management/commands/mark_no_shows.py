@@ -1,6 +1,7 @@
 """End of day: appointments still booked on a store's previous day become no-shows.
 
-Run it nightly (cron or a scheduled task). It is idempotent: running it twice changes nothing.
+The worker runs this nightly as the scheduled job "mark_no_shows" (yanzhi/scheduling/jobs.py);
+the command is for a manual run or a given --day. It is idempotent: running it twice changes nothing.
 """
 
 from datetime import date, timedelta

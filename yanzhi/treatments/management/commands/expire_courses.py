@@ -1,4 +1,5 @@
-"""Close the courses whose expiry date has passed (run daily; running it again changes nothing)."""
+"""Close the courses whose expiry date has passed. The worker runs this daily as the scheduled
+job "expire_courses" (yanzhi/treatments/jobs.py); running it again changes nothing."""
 
 from django.core.management.base import BaseCommand
 

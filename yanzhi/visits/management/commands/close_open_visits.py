@@ -1,8 +1,6 @@
-"""Automatic leave at closing time. Run it from cron every 15 minutes, e.g.
-
-    */15 * * * * cd /srv/yanzhi && .venv/bin/python manage.py close_open_visits
-
-It closes today's open visits of every store whose closing time has passed, and catches up on
+"""Automatic leave at closing time. The worker runs this as the scheduled job
+"close_open_visits" (yanzhi/visits/jobs.py) at each store's closing time; the command is for a
+manual run. It closes today's open visits of every store whose closing time has passed, and catches up on
 any earlier day that still has open visits (e.g. after the server was down)."""
 
 from django.core.management.base import BaseCommand

@@ -1,0 +1,12 @@
+"""Scheduled jobs of the treatments app (run by the worker; see yanzhi.core.schedule)."""
+
+from datetime import time
+
+from yanzhi.core.schedule import daily_job
+from yanzhi.treatments.services import expire_entitlements
+
+
+@daily_job("expire_courses", at=time(0, 5))
+def expire_courses_job(store, day) -> str:
+    """Just after midnight: courses whose expiry date has passed are closed."""
+    return f"{expire_entitlements(store, day=day)} course(s)"
