@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from yanzhi.customers.models import CustomerSummary
@@ -11,6 +12,13 @@ from yanzhi.scheduling.models import Appointment
 from yanzhi.visits.models import Visit
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _mid_morning():
+    """Bookings 20 minutes ahead must stay on today in Shanghai, whenever the suite runs."""
+    with time_machine.travel("2026-03-17 10:00:00+08:00", tick=True):
+        yield
 
 
 def booked(store, customer, *, status="booked", purpose="consultation"):
