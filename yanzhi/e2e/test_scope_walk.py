@@ -959,6 +959,7 @@ def build_sales(w: World, site: Site):
     )
     w.ids["deposit"] = deposit.pk
     w.markers["deposit amount"] = amount
+    w.markers["deposit amount (yuan)"] = f"¥{Decimal(amount):,.2f}"  # as the pages show it
     w.ids["order_action"] = "reverse"  # /orders/<pk>/<action>/ (submit | reverse)
 
 
@@ -1730,6 +1731,12 @@ def test_the_walk_covers_every_route_and_would_see_a_leak(
     assert f"GET /orders/{order}/ [world OWN] -> 200: leaked order no" in found
     assert f"GET /api/v1/orders/{order} [world OWN] -> 200: leaked order note" in found
     assert f"GET /customers/{customer}/orders/ [world OWN] -> 200: leaked coupon code" in found
+    # … the customer's wallet: deposits, coupons and the card and coupon pages (延期)
+    deposits = f"GET /customers/{customer}/deposits/ [world OWN] -> 200: leaked deposit amount"
+    assert deposits in found
+    assert f"GET /customers/{customer}/coupons/ [world OWN] -> 200: leaked coupon code" in found
+    assert f"GET /cards/{own.ids['card']}/ [world OWN] -> 200: leaked card no" in found
+    assert f"GET /coupons/{own.ids['coupon']}/ [world OWN] -> 200: leaked coupon code" in found
     assert f"GET /api/v1/executions/{execution} [world OWN] -> 200: leaked execution notes" in found
     assert f"GET /treatments/lots/?lot={lot} [world OWN] -> 200: leaked customer name" in found
     assert f"GET /api/v1/lots/{lot}/customers [world OWN] -> 200: leaked customer name" in found
