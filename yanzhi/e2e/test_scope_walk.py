@@ -966,6 +966,7 @@ def build_sales(w: World, site: Site):
     )
     w.ids["deposit"] = deposit.pk
     w.markers["deposit amount"] = amount
+    w.markers["deposit amount (yuan)"] = f"¥{Decimal(amount):,.2f}"  # as the pages show it
     w.ids["order_action"] = "reverse"  # /orders/<pk>/<action>/ (submit | reverse)
     # a discount above the store's limit, waiting for approval (HQ, the world's only approver)
     store.discount_limit_percent = Decimal("5")
@@ -1777,6 +1778,12 @@ def test_the_walk_covers_every_route_and_would_see_a_leak(
     approval = own.ids["approval"]
     assert f"GET /approvals/{approval}/ [world OWN] -> 200: leaked approval reason" in found
     assert f"GET /api/v1/discount-approvals/{approval} [world OWN] -> 200: leaked approval" in found
+    # … the customer's wallet: deposits, coupons and the card and coupon pages (延期)
+    deposits = f"GET /customers/{customer}/deposits/ [world OWN] -> 200: leaked deposit amount"
+    assert deposits in found
+    assert f"GET /customers/{customer}/coupons/ [world OWN] -> 200: leaked coupon code" in found
+    assert f"GET /cards/{own.ids['card']}/ [world OWN] -> 200: leaked card no" in found
+    assert f"GET /coupons/{own.ids['coupon']}/ [world OWN] -> 200: leaked coupon code" in found
     assert f"GET /api/v1/executions/{execution} [world OWN] -> 200: leaked execution notes" in found
     assert f"GET /treatments/lots/?lot={lot} [world OWN] -> 200: leaked customer name" in found
     assert f"GET /api/v1/lots/{lot}/customers [world OWN] -> 200: leaked customer name" in found

@@ -373,3 +373,101 @@ def unused_sessions_by_line(order: Order) -> dict[int, int]:
         .annotate(unused=Sum("remaining_sessions"))
     )
     return {r["source_line_id"]: r["unused"] for r in rows}
+
+
+# --- the order screen's choices and the customer's wallet (预约金 / 电子券 / 储值卡) ---------------
+def order_type_choices(org_id: int) -> list[str]:
+    """Order types in use in the chain: those of the catalogue's items and of the deal
+    definition in force, for the order screen's suggestions."""
+    from yanzhi.catalog.models import Item
+
+    types = set(
+        Item.objects.filter(org_id=org_id)
+        .exclude(order_type="")
+        .values_list("order_type", flat=True)
+        .distinct()
+    )
+    definition = (
+        DealDefinition.objects.filter(org_id=org_id).order_by("-effective_from", "-id").first()
+    )
+    types.update(definition.order_types if definition else ())
+    return sorted(types)
+
+
+def order_visit_choices(scope: Scope, order: Order):
+    """The visits a draft may be linked to: the customer's visits at the order's store."""
+    from yanzhi.visits.queries import visits_for
+
+    return (
+        visits_for(scope)
+        .filter(customer_id=order.customer_id, store_id=order.store_id)
+        .order_by("-arrived_at", "-id")
+    )
+
+
+def customer_deposits(scope: Scope, customer: Customer) -> QuerySet[Deposit]:
+    return (
+        deposits_for(scope)
+        .filter(customer=customer)
+        .select_related("store", "appointment", "applied_order", "by")
+        .order_by("-id")
+    )
+
+
+def customer_coupons(scope: Scope, customer: Customer) -> QuerySet[Coupon]:
+    return coupons_for(scope).filter(customer=customer).select_related("created_by").order_by("-id")
+
+
+def customer_cards(scope: Scope, customer: Customer) -> QuerySet[StoredValueCard]:
+    return (
+        cards_for(scope).filter(customer=customer).select_related("store", "item").order_by("-id")
+    )
+
+
+def deposit_appointments(scope: Scope, customer: Customer, store: Store):
+    """Bookings a deposit may be taken for: the customer's booked appointments at the store,
+    from today on."""
+    from yanzhi.core.timeutil import store_day_bounds
+    from yanzhi.scheduling.models import Appointment
+    from yanzhi.scheduling.queries import appointments_for
+
+    start, _end = store_day_bounds(store, store_today(store))
+    return (
+        appointments_for(scope)
+        .filter(
+            customer=customer,
+            store=store,
+            status=Appointment.Status.BOOKED,
+            starts_at__gte=start,
+        )
+        .order_by("starts_at", "pk")
+    )
+
+
+def extension_history(obj) -> QuerySet:
+    """The extensions (延期) of a card or coupon, newest first, from the audit log the
+    services write (old and new expiry, reason, who and when)."""
+    from yanzhi.core.models import AuditLog
+
+    return AuditLog.objects.filter(
+        org_id=obj.org_id,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        action__in=["card.extended", "coupon.extended"],
+    ).order_by("-created_at", "-id")
+
+
+def customer_wallet(scope: Scope, customer: Customer, store: Store) -> dict:
+    """What the customer holds, for the profile's orders tab: deposits, e-coupons, stored-value
+    cards, and the bookings a new deposit may be taken for at `store` (a fixed number of
+    queries)."""
+    return {
+        "deposits": list(customer_deposits(scope, customer)[:50]),
+        "coupons": list(customer_coupons(scope, customer)[:50]),
+        "cards": list(customer_cards(scope, customer)),
+        "appointments": list(deposit_appointments(scope, customer, store)[:20]),
+        "today": store_today(customer.store),
+        "money_methods": [
+            (v, label) for v, label in Payment.Method.choices if v in Payment.MONEY_METHODS
+        ],
+    }

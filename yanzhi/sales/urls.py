@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yanzhi.sales import views
+from yanzhi.sales import draft_views, views, wallet_views
 
 app_name = "sales"
 urlpatterns = [
@@ -16,8 +16,14 @@ urlpatterns = [
         views.order_submit_for_approval,
         name="order-submit-for-approval",
     ),
+    path("orders/<int:pk>/edit/", draft_views.order_edit, name="order-edit"),
     path("orders/<int:pk>/<str:action>/", views.order_transition, name="order-transition"),
     path("customers/<int:pk>/orders/", views.customer_orders, name="customer-orders"),
+    path("customers/<int:pk>/deposits/", wallet_views.customer_deposits, name="customer-deposits"),
+    path("customers/<int:pk>/coupons/", wallet_views.customer_coupons, name="customer-coupons"),
+    path("deposits/<int:pk>/refund/", wallet_views.deposit_refund, name="deposit-refund"),
+    path("cards/<int:pk>/", wallet_views.card_extend, name="card-detail"),
+    path("coupons/<int:pk>/", wallet_views.coupon_extend, name="coupon-detail"),
     path("settings/deal-definition/", views.deal_definition, name="deal-definition"),
     path("approvals/", views.approval_list, name="approvals"),
     path("approvals/<int:pk>/", views.approval_detail, name="approval-detail"),

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -27,6 +27,7 @@ from yanzhi.org.models import Organization
 from yanzhi.sales import queries, services
 from yanzhi.sales.models import DealDefinition, DiscountApprovalStep, Order, Payment
 from yanzhi.sales.services import PaymentLine
+from yanzhi.visits.queries import visits_for
 
 PAGE_SIZE = 50
 
@@ -121,7 +122,14 @@ def order_new(request):
         request.scope, _int(request.GET.get("customer") or request.POST.get("customer")) or 0
     )
     visit_id = _int(request.GET.get("visit") or request.POST.get("visit"))
-    visit = customer.visits.filter(pk=visit_id).first() if visit_id else None
+    # only the customer's visits at the order's store (the service refuses any other)
+    visit = (
+        get_object_or_404(
+            visits_for(request.scope).filter(customer=customer, store=store), pk=visit_id
+        )
+        if visit_id
+        else None
+    )
     context = {
         "customer": customer,
         "store": store,
@@ -184,14 +192,21 @@ def order_detail(request, pk: int):
     return render(request, "sales/order_detail.html", _detail_context(request, order))
 
 
-def _detail_context(request, order, *, error=None, refund_error=None):
+def _detail_context(request, order, *, error=None, refund_error=None, pay_rows=None):
+    can_take_deposit = order.status != Order.Status.REFUNDED and policy.can(
+        request.scope, "deposit.take"
+    )
     return {
         "order": order,
         "sources": queries.pay_sources(order),
         "methods": Payment.Method.choices,
-        "idempotency_key": secrets.token_urlsafe(
-            16
-        ),  # a fresh key per render: a double click pays once
+        "money_methods": [
+            (v, label) for v, label in Payment.Method.choices if v in Payment.MONEY_METHODS
+        ],
+        # the pay form starts with one row holding what is still due
+        "pay_rows": pay_rows or [{"method": "cash", "amount": order.arrears_amount}],
+        # a fresh key per render: a double click (or a resent form) pays once
+        "idempotency_key": secrets.token_urlsafe(16),
         "error": error,
         "refund_error": refund_error,
         "unused_sessions": queries.unused_sessions_by_line(order),
@@ -203,17 +218,29 @@ def _detail_context(request, order, *, error=None, refund_error=None):
         )
         and order.approval_status != "pending"
         and policy.can(request.scope, "order.pay"),
+        "can_edit": order.status == Order.Status.DRAFT and policy.can(request.scope, "order.open"),
+        "can_take_deposit": can_take_deposit,
+        "deposit_appointments": (
+            list(queries.deposit_appointments(request.scope, order.customer, order.store)[:20])
+            if can_take_deposit
+            else []
+        ),
     }
 
 
 def _payment_lines(request) -> list[PaymentLine]:
+    """The pay form's rows: a method ("cash", …) or a source of the customer's
+    ("stored_value:<card>", "coupon:<coupon>", "deposit:<deposit>") and an amount; rows
+    without an amount are ignored. (A separate `source` field is still read for API-like
+    posts of the older form.)"""
     lines = []
     methods, amounts, sources = (request.POST.getlist(n) for n in ("method", "amount", "source"))
-    for n, method in enumerate(methods):
+    for n, value in enumerate(methods):
         amount = amounts[n] if n < len(amounts) else ""
         if not amount.strip() or amount.strip() in ("0", "0.0", "0.00"):
             continue  # an empty row (a ¥0 order is settled with no payment line)
-        source = _int(sources[n]) if n < len(sources) else None
+        method, _sep, ref = value.partition(":")
+        source = _int(ref) if ref else (_int(sources[n]) if n < len(sources) else None)
         lines.append(
             PaymentLine(
                 method,
@@ -224,6 +251,15 @@ def _payment_lines(request) -> list[PaymentLine]:
             )
         )
     return lines
+
+
+def _posted_pay_rows(request) -> list[dict]:
+    methods, amounts = request.POST.getlist("method"), request.POST.getlist("amount")
+    return [
+        {"method": method, "amount": amounts[n] if n < len(amounts) else ""}
+        for n, method in enumerate(methods)
+        if n < len(amounts) and amounts[n].strip()
+    ]
 
 
 @requires("order.pay")
@@ -242,8 +278,8 @@ def order_pay(request, pk: int):
         order = queries.get_order_detail(request.scope, pk)
         return render(
             request,
-            "sales/order_detail.html#pay",
-            _detail_context(request, order, error=error),
+            "sales/order_pay.html#pay",
+            _detail_context(request, order, error=error, pay_rows=_posted_pay_rows(request)),
             status=422,
         )
     return HttpResponseClientRedirect(reverse("sales:order-detail", args=[pk]))
@@ -305,16 +341,15 @@ def order_transition(request, pk: int, action: str):
 def customer_orders(request, pk: int):
     customer = customer_queries.get_customer(request.scope, pk)
     orders = queries.customer_orders(request.scope, customer)[:50]
-    cards = queries.cards_for(request.scope).filter(customer=customer).order_by("-id")
-    coupons = queries.coupons_for(request.scope).filter(customer=customer).order_by("-id")[:20]
+    store = _store(request)
     return render(
         request,
         "sales/customer_orders.html",
         {
             "customer": customer,
             "orders": orders,
-            "cards": cards,
-            "coupons": coupons,
+            "store": store,
+            **queries.customer_wallet(request.scope, customer, store),
         },
     )
 

@@ -13,7 +13,13 @@ class ExecutionForm(forms.Form):
     dose = forms.CharField(label=_("剂量"), max_length=100, required=False)
     injection_sites = forms.CharField(label=_("注射部位"), max_length=200, required=False)
     lot_no = forms.CharField(label=_("产品批号"), max_length=40, required=False)
-    assistant = forms.ModelChoiceField(label=_("配台"), queryset=None, required=False)
+    # Offers the store's other doctors and nurses; the service enforces the same rule.
+    assistant = forms.ModelChoiceField(
+        label=_("配台"),
+        queryset=None,
+        required=False,
+        error_messages={"invalid_choice": _("配台人员须为本门店在职的医生或护士")},
+    )
     notes = forms.CharField(
         label=_("备注"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )

@@ -133,3 +133,16 @@ def ledger_mismatches(org_id: int | None = None) -> QuerySet[Entitlement]:
         .select_related("customer", "item")
         .order_by("org_id", "pk")
     )
+
+
+def extension_history(entitlement: Entitlement):
+    """The course's extensions (延期), newest first, from the audit log extend_entitlement
+    writes (old and new expiry, reason, who and when)."""
+    from yanzhi.core.models import AuditLog
+
+    return AuditLog.objects.filter(
+        org_id=entitlement.org_id,
+        object_type=entitlement._meta.label_lower,
+        object_id=str(entitlement.pk),
+        action="entitlement.extended",
+    ).order_by("-created_at", "-id")

@@ -239,6 +239,26 @@ def _material_lines(store: Store, materials) -> dict[int, tuple]:
     return grouped
 
 
+CLINICAL_ROLES = (Staff.Role.DOCTOR, Staff.Role.NURSE)
+
+
+def _check_assistant(assistant: Staff | None, *, store: Store, by: Staff) -> None:
+    """An assistant (配台) is another active doctor or nurse of the executing store."""
+    if assistant is None:
+        return
+    if assistant.pk == by.pk:
+        raise _field_error("invalid_assistant", "assistant_id", _("配台人员不能是执行人本人"))
+    if not (
+        assistant.org_id == store.org_id
+        and assistant.is_active
+        and assistant.role in CLINICAL_ROLES
+        and assistant.stores.filter(pk=store.pk).exists()
+    ):
+        raise _field_error(
+            "invalid_assistant", "assistant_id", _("配台人员须为本门店在职的医生或护士")
+        )
+
+
 @transaction.atomic
 def execute_session(
     entitlement: Entitlement,
@@ -271,8 +291,7 @@ def execute_session(
     store = _execution_store(scope, entitlement, visit, store)
     if store.org_id != scope.org_id or not scope.covers_store(store.pk):
         raise NotFound()
-    if assistant is not None and (assistant.org_id != scope.org_id or not assistant.is_active):
-        raise _field_error("invalid_assistant", "assistant_id", _("配台人员不存在"))
+    _check_assistant(assistant, store=store, by=by)
     today = store_today(store)
     business_date = business_date or today
     if business_date > today:

@@ -212,7 +212,11 @@ def course_extend(request, pk: int):
                 messages.success(request, _("疗程已延期"))
                 return redirect("customers:detail", pk=entitlement.customer_id)
         status = 422
-    context = {"form": form, "entitlement": entitlement}
+    context = {
+        "form": form,
+        "entitlement": entitlement,
+        "history": queries.extension_history(entitlement),
+    }
     return render(request, "treatments/extend.html", context, status=status)
 
 
