@@ -155,8 +155,8 @@ def test_cashier_takes_stored_value_and_wechat_then_the_arrears(
     # when she takes ¥3,000 from the customer's stored-value card and ¥1,200 by WeChat
     _pay_row(page, 0, f"stored_value:{card.pk}", "3000")
     _pay_row(page, 1, "wechat", "1200")
-    expect(page.locator("#pay-entered")).to_have_text("¥4200.00")
-    expect(page.locator("#pay-left")).to_have_text("¥1000.00")
+    expect(page.locator("#pay-entered")).to_have_text("¥4,200.00")
+    expect(page.locator("#pay-left")).to_have_text("¥1,000.00")
     shots(page, "43_cashier_pay_panel")
     form_data = page.evaluate(
         "new URLSearchParams(new FormData(document.querySelector('#pay form'))).toString()"
