@@ -20,7 +20,7 @@ from yanzhi.org.models import Staff
 from yanzhi.org.queries import get_store, stores_for
 from yanzhi.treatments import queries, services
 from yanzhi.treatments.forms import ConfirmForm, ExecutionForm, ExtendForm
-from yanzhi.visits.queries import get_visit
+from yanzhi.visits.queries import get_visit, visits_for
 
 
 def treatment_view(action: str):
@@ -77,8 +77,16 @@ def _current_store(request):
 @treatment_view("treatment.view")
 def customer_courses(request, customer_id: int):
     customer = get_customer(request.scope, customer_id)
+    # The customer's visit in progress here: executing from the tab records the 治疗 stage on it.
+    open_visit = (
+        visits_for(request.scope)
+        .filter(customer=customer, store_id=request.scope.current_store_id, left_at__isnull=True)
+        .order_by("-arrived_at")
+        .first()
+    )
     context = {
         "customer": customer,
+        "open_visit": open_visit,
         **queries.customer_courses(request.scope, customer),
         "can_execute": policy.can(request.scope, "treatment.execute"),
         "can_extend": policy.can(request.scope, "treatment.extend"),

@@ -129,3 +129,22 @@ def test_extend_page(customer_a, hydra, grant, store_a_manager, client_for):
     assert ok.status_code == 302
     course.refresh_from_db()
     assert course.expires_on == date(2026, 5, 1)
+
+
+def test_executing_from_the_tab_carries_the_visit_in_progress(
+    customer_a, hydra, grant, store_a, store_a_nurse, store_a_front_desk, client_for
+):
+    from yanzhi.visits.services import register_arrival
+
+    course = grant(customer_a, hydra, sessions=2)
+    c = client_for(store_a_nurse)
+    # without a visit in progress the link names only the course
+    html = c.get(f"/customers/{customer_a.pk}/courses/").content.decode()
+    assert "visit=" not in html
+    # once the customer has arrived, the link carries the visit, and executing records the stage
+    visit = register_arrival(store_a, customer=customer_a, by=store_a_front_desk)
+    html = c.get(f"/customers/{customer_a.pk}/courses/").content.decode()
+    assert f"?entitlement={course.pk}&visit={visit.pk}" in html
+    c.post("/treatments/execute/", {"entitlement": course.pk, "sessions": 1, "visit": visit.pk})
+    visit.refresh_from_db()
+    assert visit.treated_at is not None
