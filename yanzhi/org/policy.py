@@ -78,6 +78,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "card.extend": frozenset({MANAGER, HQ}),
     "deal.configure": frozenset({HQ}),
     "prepaid.view": frozenset({MANAGER, HQ}),
+    "membership.view": frozenset({MANAGER, HQ}),
+    "membership.configure": frozenset({HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).
