@@ -17,7 +17,6 @@ from yanzhi.customers import membership as membership_levels
 from yanzhi.sales import membership, services
 from yanzhi.sales.services import PaymentLine
 
-
 # Membership levels (会员等级) by rolling 12-month spend.
 DEMO_LEVELS = [
     ("普通会员", "0"),
