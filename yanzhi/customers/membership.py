@@ -261,8 +261,8 @@ def apply_rolling_spends(
     if not spends:
         return Applied()
     levels = active_levels(org_id) if levels is None else levels
-    by_pk = {lv.pk: lv for lv in MembershipLevel.objects.filter(org_id=org_id)}
-    months = window_months(org_id)
+    by_pk: dict[int, MembershipLevel] = {}  # every level of the chain, read on the first change
+    months = None
     now = timezone.now()
     result = Applied()
     changed, history = [], []
@@ -276,6 +276,9 @@ def apply_rolling_spends(
         if new_level_id == customer.member_level_id and spend == customer.rolling_spend_amount:
             continue
         if new_level_id != customer.member_level_id:
+            if months is None:
+                by_pk = MembershipLevel.objects.filter(org_id=org_id).in_bulk()
+                months = window_months(org_id)
             old = by_pk.get(customer.member_level_id)
             if _direction(old, level) > 0:
                 result.up += 1
