@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from yanzhi.core.errors import BusinessError
-from yanzhi.customers import queries, services
+from yanzhi.customers import membership, queries, services
 from yanzhi.customers.schemas import (
     ChannelIn,
     ChannelOut,
@@ -18,6 +18,12 @@ from yanzhi.customers.schemas import (
     CustomerPage,
     CustomerPatch,
     CustomerTagsIn,
+    LevelChangeOut,
+    MembershipLevelIn,
+    MembershipLevelOut,
+    MembershipLevelPatch,
+    MembershipProgramIn,
+    MembershipProgramOut,
     PhoneLookupOut,
     TagIn,
     TagOut,
@@ -62,6 +68,7 @@ def list_customers(
     last_visit_type: str = "",
     has_allergy: bool | None = None,
     phone_verified: bool | None = None,
+    member_level_id: int | None = None,
     limit: int = Query(20, ge=1, le=100),
     offset: int = Query(0, ge=0),
 ):
@@ -74,6 +81,7 @@ def list_customers(
         last_visit_type=last_visit_type,
         has_allergy=has_allergy,
         phone_verified=phone_verified,
+        member_level_id=member_level_id,
     )
     qs = queries.customer_list(request.scope, filters, _current_store(request))
     return {"count": qs.count(), "items": list(qs[offset : offset + limit])}
@@ -222,4 +230,45 @@ def create_consent_document(request, data: ConsentDocumentIn):
     """Publish a new version; it replaces the current one of that kind."""
     return Status(
         201, services.create_consent_document(request.auth.org, by=request.auth, **data.dict())
+    )
+
+
+@router.get("/customers/{customer_id}/level-changes", response=list[LevelChangeOut])
+def list_level_changes(request, customer_id: int):
+    """The customer's membership level history (why a level went up or down)."""
+    customer = queries.get_customer(request.scope, customer_id)
+    return list(membership.level_history(customer, limit=100))
+
+
+@router.get("/membership-levels", response=list[MembershipLevelOut])
+def list_membership_levels(request):
+    """The chain's membership levels (会员等级), by rank."""
+    return list(membership.levels_for(request.scope))
+
+
+@router.post("/membership-levels", response={201: MembershipLevelOut})
+def create_membership_level(request, data: MembershipLevelIn):
+    """HQ: a new level; customers are re-levelled from their rolling spend at once."""
+    level = membership.create_level(request.auth.org, by=request.auth, **data.dict())
+    return Status(201, level)
+
+
+@router.patch("/membership-levels/{level_id}", response=MembershipLevelOut)
+def update_membership_level(request, level_id: int, data: MembershipLevelPatch):
+    """HQ: rename, move the threshold or rank, deactivate (is_active=false)."""
+    level = membership.get_level(request.scope, level_id)
+    return membership.update_level(level, by=request.auth, **data.dict(exclude_unset=True))
+
+
+@router.get("/membership-program", response=MembershipProgramOut)
+def get_membership_program(request):
+    policy.require(request.scope, "membership.view")
+    return membership.program_of(request.scope.org_id)
+
+
+@router.put("/membership-program", response=MembershipProgramOut)
+def put_membership_program(request, data: MembershipProgramIn):
+    """HQ: the rolling-spend window in months (1–120)."""
+    return membership.set_program(
+        request.auth.org, window_months=data.window_months, by=request.auth
     )

@@ -51,6 +51,55 @@ class Tag(TimeStampedModel):
         return self.name
 
 
+class MembershipProgram(TimeStampedModel):
+    """A chain's membership programme settings (one row per chain; absent = the defaults)."""
+
+    DEFAULT_WINDOW_MONTHS = 12
+
+    org = models.OneToOneField(
+        "org.Organization", on_delete=models.PROTECT, related_name="membership_program"
+    )
+    window_months = models.PositiveSmallIntegerField(
+        _("滚动消费统计月数"), default=DEFAULT_WINDOW_MONTHS
+    )
+
+    class Meta:
+        ordering = ["org_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_months__gte=1, window_months__lte=120),
+                name="membership_window_in_range",
+            )
+        ]
+
+    def __str__(self):
+        return f"membership programme of {self.org_id}"
+
+
+class MembershipLevel(TimeStampedModel):
+    """A membership level (会员等级): a customer holds the highest active level whose threshold
+    their rolling spend reaches. Levels are deactivated, never deleted (history points at them)."""
+
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    name = models.CharField(_("等级名称"), max_length=30)
+    min_spend_amount = MoneyField(_("滚动消费门槛"))
+    rank = models.PositiveSmallIntegerField(_("排序"))
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["org_id", "rank", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "name"], name="member_level_name_unique"),
+            models.CheckConstraint(
+                condition=Q(min_spend_amount__gte=0), name="member_level_min_non_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["org", "is_active", "rank"], name="member_level_org")]
+
+    def __str__(self):
+        return self.name
+
+
 class Customer(TimeStampedModel):
     class Gender(models.TextChoices):
         FEMALE = "female", _("女")
@@ -110,6 +159,18 @@ class Customer(TimeStampedModel):
     notes = models.TextField(_("备注"), blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("标签"))
     marketing_consent = models.BooleanField(_("同意接收营销信息"), default=False)
+    # Membership (会员等级), kept by yanzhi.sales.membership whenever money moves: the level
+    # follows the rolling spend (docs/decisions.md, "Membership levels").
+    member_level = models.ForeignKey(
+        MembershipLevel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("会员等级"),
+    )
+    member_level_since = models.DateTimeField(_("等级生效时间"), null=True, blank=True)
+    rolling_spend_amount = MoneyField(_("滚动消费"))
     # Precomputed search keys (yanzhi.core.search): indexed, so search never scans the table.
     phone_tail = models.CharField(max_length=4, editable=False)
     name_pinyin = models.CharField(max_length=120, editable=False, blank=True)
@@ -141,6 +202,7 @@ class Customer(TimeStampedModel):
             ),
             models.Index(fields=["org", "consultant"], name="customer_org_consultant"),
             models.Index(fields=["org", "online_consultant"], name="customer_org_online"),
+            models.Index(fields=["org", "member_level"], name="customer_org_member_level"),
         ]
 
     def __str__(self):
@@ -153,6 +215,42 @@ class Customer(TimeStampedModel):
     @property
     def phone_verified(self) -> bool:
         return self.phone_verified_at is not None
+
+
+class MembershipLevelChange(models.Model):
+    """One change of a customer's level, with the rolling spend that caused it, so a level going
+    down can be explained to the customer."""
+
+    class Reason(models.TextChoices):
+        PAYMENT = "payment", _("消费")
+        REFUND = "refund", _("退款")
+        WINDOW = "window", _("消费滚出统计期")
+        CONFIG = "config", _("等级规则调整")
+
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="level_changes")
+    from_level = models.ForeignKey(
+        MembershipLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_level = models.ForeignKey(
+        MembershipLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rolling_spend_amount = MoneyField(_("滚动消费"))
+    window_months = models.PositiveSmallIntegerField(_("统计月数"))
+    reason = models.CharField(_("原因"), max_length=10, choices=Reason.choices)
+    by = models.ForeignKey(
+        "org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("变更时间"))
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["org", "customer", "changed_at"], name="level_change_org_customer")
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.from_level_id} → {self.to_level_id}"
 
 
 class CustomerStoreLink(models.Model):

@@ -59,6 +59,7 @@ def get_customer_detail(scope: Scope, pk: int) -> Customer:
         "source_channel",
         "referrer",
         "summary",
+        "member_level",
     )
     return get_object_or_404(qs.prefetch_related("tags"), pk=pk)
 
@@ -164,7 +165,7 @@ def result_fields(store: Store | None) -> list[str]:
 
 def _with_display(qs: QuerySet[Customer], fields) -> QuerySet[Customer]:
     qs = qs.select_related("store", "consultant", "online_consultant", "doctor", "source_channel")
-    qs = qs.select_related("summary")
+    qs = qs.select_related("summary", "member_level")
     if "tags" in fields:
         qs = qs.prefetch_related("tags")
     return qs
@@ -204,6 +205,7 @@ class ListFilters:
     last_visit_type: str = ""
     has_allergy: bool | None = None
     phone_verified: bool | None = None
+    member_level_id: int | None = None
 
 
 def customer_list(scope: Scope, filters: ListFilters, store: Store | None) -> QuerySet[Customer]:
@@ -221,6 +223,8 @@ def customer_list(scope: Scope, filters: ListFilters, store: Store | None) -> Qu
         qs = qs.exclude(allergies="") if filters.has_allergy else qs.filter(allergies="")
     if filters.phone_verified is not None:
         qs = qs.filter(phone_verified_at__isnull=not filters.phone_verified)
+    if filters.member_level_id:
+        qs = qs.filter(member_level_id=filters.member_level_id)
     fields = result_fields(store)
     if filters.q.strip():
         qs = match_q(qs, filters.q).order_by("match_rank", *store_ordering(store))

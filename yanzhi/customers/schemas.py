@@ -1,6 +1,7 @@
 """API shapes of customers, tags, channels and consents. Phones and ID numbers go out masked."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Literal
 
 from ninja import Schema
@@ -107,7 +108,15 @@ class CustomerOut(Schema):
     notes: str
     marketing_consent: bool
     tags: list[TagOut]
+    member_level_id: int | None
+    member_level_name: str
+    member_level_since: datetime | None
+    rolling_spend_amount: Decimal
     created_at: datetime
+
+    @staticmethod
+    def resolve_member_level_name(obj):
+        return obj.member_level.name if obj.member_level_id else ""
 
     @staticmethod
     def resolve_phone(obj):
@@ -206,3 +215,53 @@ class ConsentDocumentOut(Schema):
 
 class CustomerTagsIn(Schema):
     tag_ids: list[int]
+
+
+class MembershipLevelIn(Schema):
+    name: str
+    min_spend_amount: Decimal
+    rank: int
+    is_active: bool = True
+
+
+class MembershipLevelPatch(Schema):
+    name: str | None = None
+    min_spend_amount: Decimal | None = None
+    rank: int | None = None
+    is_active: bool | None = None
+
+
+class MembershipLevelOut(Schema):
+    id: int
+    name: str
+    min_spend_amount: Decimal
+    rank: int
+    is_active: bool
+
+
+class MembershipProgramIn(Schema):
+    window_months: int
+
+
+class MembershipProgramOut(Schema):
+    window_months: int
+
+
+class LevelChangeOut(Schema):
+    id: int
+    from_level_id: int | None
+    from_level_name: str
+    to_level_id: int | None
+    to_level_name: str
+    rolling_spend_amount: Decimal
+    window_months: int
+    reason: str
+    changed_at: datetime
+
+    @staticmethod
+    def resolve_from_level_name(obj):
+        return obj.from_level.name if obj.from_level_id else ""
+
+    @staticmethod
+    def resolve_to_level_name(obj):
+        return obj.to_level.name if obj.to_level_id else ""

@@ -6,6 +6,7 @@ import hmac
 import re
 import secrets
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,6 +31,7 @@ from yanzhi.core.validators import (
     validate_cn_mobile,
     validate_id_card,
 )
+from yanzhi.customers.membership import active_levels, level_for_spend
 from yanzhi.customers.models import (
     Consent,
     ConsentDocument,
@@ -333,6 +335,9 @@ def create_customer(
         **identity,
         **team,
     )
+    # A new customer has spent nothing yet: the level a zero spend reaches (often 普通会员).
+    customer.member_level = level_for_spend(active_levels(org.pk), Decimal("0.00"))
+    customer.member_level_since = timezone.now() if customer.member_level else None
     _search_keys(customer)
     for _attempt in range(5):
         customer.member_no = _next_member_no(org.pk)

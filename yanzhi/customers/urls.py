@@ -15,6 +15,13 @@ urlpatterns = [
     path("customers/channels/<int:pk>/", views.channel_edit, name="channel-edit"),
     path("customers/consent-documents/", views.consent_documents, name="consent-documents"),
     path("customers/consents/<int:pk>/withdraw/", views.consent_withdraw, name="consent-withdraw"),
+    path("customers/membership-levels/", views.membership_levels, name="membership"),
+    path(
+        "customers/membership-levels/<int:pk>/",
+        views.membership_level_edit,
+        name="membership-level-edit",
+    ),
+    path("customers/membership-program/", views.membership_program, name="membership-program"),
     path("customers/<int:pk>/", views.customer_detail, name="detail"),
     path("customers/<int:pk>/edit/", views.customer_edit, name="edit"),
     path("customers/<int:pk>/unmask/", views.customer_unmask, name="unmask"),

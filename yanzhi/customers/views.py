@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from yanzhi.core.errors import BusinessError
-from yanzhi.customers import display, queries, services
+from yanzhi.customers import display, membership, queries, services
 from yanzhi.customers.forms import (
     ChannelForm,
     ConsentDocumentForm,
@@ -81,6 +81,7 @@ def customer_list(request):
         else "",
         has_allergy=_bool_param(request.GET.get("allergy")),
         phone_verified=_bool_param(request.GET.get("verified")),
+        member_level_id=_int_param(request.GET.get("level")),
     )
     page = Paginator(queries.customer_list(scope, filters, store), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -103,6 +104,7 @@ def customer_list(request):
         tags=queries.tags_for(scope),
         channels=queries.channels_for(scope),
         visit_types=VisitType.choices,
+        levels=membership.levels_for(scope),
     )
     return render(request, "customers/list.html", context)
 
@@ -271,6 +273,8 @@ def _profile_context(request, customer):
         "all_tags": queries.tags_for(scope),
         "customer_tag_ids": {t.pk for t in customer.tags.all()},
         "sections": _sections(scope, customer),
+        "level_changes": list(membership.level_history(customer)),
+        "window_months": membership.window_months(customer.org_id),
     }
 
 
@@ -484,3 +488,73 @@ def consent_documents(request):
     return render(
         request, "customers/consent_documents.html", context, status=422 if form.errors else 200
     )
+
+
+# --- membership levels (会员等级) --------------------------------------------------------------------
+def _membership_context(request, *, error=None, level_error=None, posted=None):
+    scope = request.scope
+    return {
+        "levels": membership.levels_for(scope),
+        "program": membership.program_of(scope.org_id),
+        "can_configure": policy.can(scope, "membership.configure"),
+        "error": error,
+        "level_error": level_error,
+        "posted": posted or {},
+    }
+
+
+def _membership_page(request, status=200, **context):
+    name = "customers/membership.html"
+    return render(request, name, _membership_context(request, **context), status=status)
+
+
+@login_required
+def membership_levels(request):
+    """The chain's levels and rolling window: HQ edits, a store manager reads."""
+    _require(request, "membership.view")
+    if request.method == "POST":
+        _require(request, "membership.configure")
+        try:
+            membership.create_level(
+                request.user.org,
+                name=request.POST.get("name", ""),
+                min_spend_amount=request.POST.get("min_spend_amount", ""),
+                rank=request.POST.get("rank", ""),
+                by=request.user,
+            )
+        except BusinessError as error:
+            return _membership_page(request, 422, error=error, posted=request.POST)
+        return redirect("customers:membership")
+    return _membership_page(request)
+
+
+@login_required
+@require_POST
+def membership_level_edit(request, pk: int):
+    _require(request, "membership.configure")
+    level = membership.get_level(request.scope, pk)
+    try:
+        membership.update_level(
+            level,
+            by=request.user,
+            name=request.POST.get("name"),
+            min_spend_amount=request.POST.get("min_spend_amount"),
+            rank=request.POST.get("rank"),
+            is_active=request.POST.get("is_active") == "on",
+        )
+    except BusinessError as error:
+        return _membership_page(request, 422, level_error=(level.pk, error))
+    return redirect("customers:membership")
+
+
+@login_required
+@require_POST
+def membership_program(request):
+    _require(request, "membership.configure")
+    try:
+        membership.set_program(
+            request.user.org, window_months=request.POST.get("window_months"), by=request.user
+        )
+    except BusinessError as error:
+        return _membership_page(request, 422, error=error, posted=request.POST)
+    return redirect("customers:membership")

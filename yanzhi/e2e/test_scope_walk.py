@@ -133,6 +133,8 @@ RESOURCE_BY_SEGMENT = {
     "lots": "execution_lot",
     # messaging
     "messages": "message",
+    # membership
+    "membership-levels": "membership_level",
 }
 # Parameter names (path, query, form and JSON body) that carry the id of a resource.
 RESOURCE_BY_NAME = {
@@ -238,6 +240,10 @@ RESOURCE_BY_NAME = {
     "assistant_id": "doctor",
     "lot": "execution_lot",
     "lot_no": "execution_lot",
+    # membership
+    "level": "membership_level",
+    "level_id": "membership_level",
+    "member_level_id": "membership_level",
     # searches: the foreign customer's name, and the full phone number
     "q": "customer_search",
     "rq": "customer_search",
@@ -245,7 +251,7 @@ RESOURCE_BY_NAME = {
 }
 # Resources that belong to the whole chain (visible to all its stores by design): foreign only
 # to viewers of another chain.
-ORG_LEVEL = {"tag", "channel", "consent_document", "department", "category"}
+ORG_LEVEL = {"tag", "channel", "consent_document", "department", "category", "membership_level"}
 
 # Markers of another store of the same chain that a page may show by design, per route pattern:
 # a transfer (调拨) may send stock to any active warehouse of the chain, so the transfer form
@@ -1042,7 +1048,30 @@ def build_messaging(w: World, site: Site):
 # Per-app builders run for every world after the front office's `build_world`, in import-layer
 # order (a later app may use what an earlier one built, e.g. stock of the catalogue's items);
 # treatments runs after sales because the course it executes is granted by the paid order.
-WORLD_BUILDERS = [build_catalog, build_stock, build_sales, build_treatments, build_messaging]
+def build_membership(w: World, site: Site):
+    """A membership level (chain master data) with a ¥1 threshold: the world's customer reaches it
+    when build_sales takes their payment, which writes their level-change history row."""
+    from yanzhi.customers import membership
+
+    if not site.org_level:
+        return
+    level = w.add_org(
+        membership.create_level(
+            site.org, name=f"{site.secret}-LEVEL", min_spend_amount="1.00", rank=1, by=site.hq
+        )
+    )
+    w.ids["membership_level"] = level.pk
+    w.org_markers["membership level name"] = level.name
+
+
+WORLD_BUILDERS = [
+    build_membership,
+    build_catalog,
+    build_stock,
+    build_sales,
+    build_treatments,
+    build_messaging,
+]
 
 
 @pytest.fixture

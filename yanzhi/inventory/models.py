@@ -75,6 +75,8 @@ class StockMove(models.Model):
         CONSUMPTION = "consumption", _("消耗")
         COUNT_ADJUSTMENT = "count_adjustment", _("盘点调整")
         RETURN = "return", _("退回")
+        SALE = "sale", _("销售出库")
+        SALE_RETURN = "sale_return", _("销售退货")
 
     org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
     store = models.ForeignKey("org.Store", on_delete=models.PROTECT, related_name="+")

@@ -400,20 +400,20 @@ def transfer_stock(
     return transfer
 
 
-@transaction.atomic
-def consume_stock(
+def _move_lines(
     warehouse: Warehouse,
     *,
-    lines: list[StockLine],
+    lines,
+    sign: int,
+    kind: str,
+    action: str,
     by: Staff,
     business_date: date,
     reference: str,
     note: str = "",
 ) -> list[StockMove]:
-    """Materials used up (消耗), e.g. by a treatment execution (reference "execution:<id>").
-    The calling service checks its own permission (a nurse executing a session); here the
-    warehouse must be in the caller's stores. Returns the moves; any with `went_negative` must
-    be shown to the user."""
+    """Post document-less lines (consumption, sale, sale return) to one warehouse of the
+    caller's stores, item by item in pk order, and audit them as `action`."""
     scope = _scope(by, None)
     _require_warehouse(scope, warehouse)
     ensure_period_open(warehouse.store_id, business_date)
@@ -428,8 +428,8 @@ def consume_stock(
         move_stock(
             warehouse,
             line.item,
-            -line.quantity,
-            kind=StockMove.Kind.CONSUMPTION,
+            sign * line.quantity,
+            kind=kind,
             by=by,
             business_date=business_date,
             lot_no=line.lot_no or "",
@@ -440,7 +440,7 @@ def consume_stock(
     ]
     audit.record(
         by,
-        "stock.consumed",
+        action,
         warehouse,
         after={
             "reference": reference,
@@ -449,6 +449,75 @@ def consume_stock(
         },
     )
     return moves
+
+
+@transaction.atomic
+def consume_stock(
+    warehouse: Warehouse,
+    *,
+    lines: list[StockLine],
+    by: Staff,
+    business_date: date,
+    reference: str,
+    note: str = "",
+) -> list[StockMove]:
+    """Materials used up (消耗), e.g. by a treatment execution (reference "execution:<id>").
+    The calling service checks its own permission (a nurse executing a session); here the
+    warehouse must be in the caller's stores. Returns the moves; any with `went_negative` must
+    be shown to the user."""
+    return _move_lines(
+        warehouse,
+        lines=lines,
+        sign=-1,
+        kind=StockMove.Kind.CONSUMPTION,
+        action="stock.consumed",
+        by=by,
+        business_date=business_date,
+        reference=reference,
+        note=note,
+    )
+
+
+@transaction.atomic
+def issue_for_sale(
+    warehouse: Warehouse, *, lines: list[StockLine], by: Staff, business_date: date, reference: str
+) -> list[StockMove]:
+    """Goods sold (销售出库) leave the warehouse when their order is paid (reference
+    "order:<id>"). The sales service checks its own permission (taking payment). Under the
+    store's "block" policy a shortage raises `insufficient_stock` (naming the item and what is
+    on hand); under "warn" the returned moves carry `went_negative`."""
+    return _move_lines(
+        warehouse,
+        lines=lines,
+        sign=-1,
+        kind=StockMove.Kind.SALE,
+        action="stock.sold",
+        by=by,
+        business_date=business_date,
+        reference=reference,
+    )
+
+
+@transaction.atomic
+def return_from_sale(
+    warehouse: Warehouse, *, lines: list[StockLine], by: Staff, business_date: date, reference: str
+) -> list[StockMove]:
+    """Refunded goods (销售退货) go back to the warehouse they were sold from."""
+    return _move_lines(
+        warehouse,
+        lines=lines,
+        sign=1,
+        kind=StockMove.Kind.SALE_RETURN,
+        action="stock.sale_returned",
+        by=by,
+        business_date=business_date,
+        reference=reference,
+    )
+
+
+def stock_warnings(moves: list[StockMove]) -> list[str]:
+    """The messages to show for moves that took a level below zero ("warn" policy)."""
+    return _warnings(moves)
 
 
 def material_lines(service: Item, *, sessions: int = 1) -> list[StockLine]:

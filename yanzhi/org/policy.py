@@ -81,6 +81,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "prepaid.view": frozenset({MANAGER, HQ}),
     "message.view": frozenset({FRONT_DESK, CONSULTANT, ONLINE, SERVICE, MANAGER, HQ}),
     "message.retry": frozenset({MANAGER, HQ}),
+    "membership.view": frozenset({MANAGER, HQ}),
+    "membership.configure": frozenset({HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).

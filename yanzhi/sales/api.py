@@ -170,7 +170,7 @@ def pay(
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ):
     order = queries.get_order(request.scope, order_id)
-    services.pay_order(
+    paid = services.pay_order(
         order,
         payments=[
             PaymentLine(p.method, p.amount, p.card_id, p.coupon_id, p.deposit_id)
@@ -180,7 +180,9 @@ def pay(
         business_date=data.business_date,
         by=request.auth,
     )
-    return _detail(request, order_id)
+    detail = _detail(request, order_id)
+    detail.stock_warnings = getattr(paid, "stock_warnings", [])
+    return detail
 
 
 @router.post("/orders/{order_id}/refund", response=OrderOut)
@@ -326,21 +328,36 @@ def put_deal_definition(request, data: DealDefinitionIn):
     return _definition_out(d)
 
 
+def _liability_row(r) -> dict:
+    return {
+        "store_id": r.store.pk if r.store else None,
+        "store_name": r.store.name if r.store else "",
+        "stored_value_amount": r.stored_value_amount,
+        "expired_stored_value_amount": r.expired_stored_value_amount,
+        "card_count": r.card_count,
+        "sessions_value_amount": r.sessions_value_amount,
+        "expired_sessions_value_amount": r.expired_sessions_value_amount,
+        "session_count": r.session_count,
+        "deposit_amount": r.deposit_amount,
+        "deposit_count": r.deposit_count,
+        "total_amount": r.total_amount,
+    }
+
+
 @router.get(
-    "/prepaid-liability", response=list[LiabilityOut], summary="Unused stored value by store"
+    "/prepaid-liability",
+    response=LiabilityOut,
+    summary="What the chain owes its customers, by store and in total",
 )
 def prepaid_liability(request):
+    """Unused stored value, unused sessions (at their unit value) and held deposits by the
+    store that took the money; expired balances apart (still owed)."""
     policy.require(request.scope, "prepaid.view")
-    return [
-        {
-            "store_id": r.store.pk,
-            "store_name": r.store.name,
-            "stored_value_amount": r.stored_value_amount,
-            "expired_stored_value_amount": r.expired_stored_value_amount,
-            "card_count": r.card_count,
-        }
-        for r in queries.prepaid_liability(request.scope)
-    ]
+    liability = queries.prepaid_liability(request.scope)
+    return {
+        "stores": [_liability_row(r) for r in liability.rows],
+        "total": _liability_row(liability.total),
+    }
 
 
 # --- discount approval (层级审批) --------------------------------------------------------------------

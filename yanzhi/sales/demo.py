@@ -13,8 +13,17 @@ Items come from the catalogue already assigned to each store."""
 from decimal import Decimal
 
 from yanzhi.catalog.models import Item, StoreItem
-from yanzhi.sales import services
+from yanzhi.customers import membership as membership_levels
+from yanzhi.sales import membership, services
 from yanzhi.sales.services import PaymentLine
+
+# Membership levels (会员等级) by rolling 12-month spend.
+DEMO_LEVELS = [
+    ("普通会员", "0"),
+    ("银卡会员", "3000"),
+    ("金卡会员", "10000"),
+    ("钻石会员", "50000"),
+]
 
 
 def _people(*pools) -> list:
@@ -49,6 +58,8 @@ def build_sales(org, stores, staff, customers, by_store) -> int:
     """Returns the number of orders created."""
     people = _people(staff, by_store)
     hq = _first(people, ["hq"], None)
+    for rank, (name, amount) in enumerate(DEMO_LEVELS, start=1):
+        membership_levels.create_level(org, name=name, min_spend_amount=amount, rank=rank, by=hq)
     services.set_deal_definition(
         org,
         order_types=[],
@@ -107,6 +118,7 @@ def build_sales(org, stores, staff, customers, by_store) -> int:
             if n == 4:
                 services.refund_order(order, full=True, by=manager, reason="顾客改约其他项目")
     made += build_approvals(people, stores, customers, hq)
+    membership.refresh_all(org.pk)  # every demo customer gets the level their spend reaches
     return made
 
 

@@ -52,7 +52,12 @@ def get_order(scope: Scope, pk: int) -> Order:
 
 def get_order_detail(scope: Scope, pk: int) -> Order:
     qs = orders_for(scope).select_related(
-        "store", "customer", "consultant", "sales_channel", "visit", "deal_definition"
+        "store",
+        "customer__member_level",
+        "consultant",
+        "sales_channel",
+        "visit",
+        "deal_definition",
     )
     return get_object_or_404(qs.prefetch_related(*ORDER_PREFETCH), pk=pk)
 
@@ -188,38 +193,166 @@ def definition_history(scope: Scope) -> QuerySet[DealDefinition]:
 # --- the prepaid liability (预收款) ------------------------------------------------------------------
 @dataclass
 class LiabilityRow:
-    store: Store
-    stored_value_amount: Decimal  # active, unexpired card balances
-    expired_stored_value_amount: Decimal  # balances of expired cards (still the customer's)
-    card_count: int
+    """What the chain owes customers, for one store (None: the chain total). Expired balances
+    are still owed (a prepaid balance is not forfeited; an expired card or course can be
+    extended), so they are shown apart, not dropped."""
+
+    store: Store | None
+    stored_value_amount: Decimal = ZERO  # active cards, not expired
+    expired_stored_value_amount: Decimal = ZERO  # active cards past their expiry date
+    card_count: int = 0  # active, unexpired cards with a balance
+    sessions_value_amount: Decimal = ZERO  # unused sessions of live courses × unit value
+    expired_sessions_value_amount: Decimal = ZERO  # sessions of expired courses × unit value
+    session_count: int = 0  # unused sessions of live courses
+    deposit_amount: Decimal = ZERO  # deposits taken, neither applied nor refunded
+    deposit_count: int = 0
+
+    @property
+    def total_amount(self) -> Decimal:
+        return (
+            self.stored_value_amount
+            + self.expired_stored_value_amount
+            + self.sessions_value_amount
+            + self.expired_sessions_value_amount
+            + self.deposit_amount
+        )
+
+    def add(self, other: "LiabilityRow") -> None:
+        for name in (
+            "stored_value_amount",
+            "expired_stored_value_amount",
+            "card_count",
+            "sessions_value_amount",
+            "expired_sessions_value_amount",
+            "session_count",
+            "deposit_amount",
+            "deposit_count",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def prepaid_liability(scope: Scope) -> list[LiabilityRow]:
-    """What the chain owes its customers in stored value, by the store that issued the card.
-    Unused sessions are the treatments app's part (its own sum by store)."""
+@dataclass
+class Liability:
+    rows: list[LiabilityRow]
+    total: LiabilityRow
+
+
+def _expired_by_store(stores: list[Store], field: str = "expires_on") -> Q:
+    """Past `field` in the store's own today; stores sharing a today share one condition, so
+    the query stays the same size however many stores there are."""
+    by_day: dict[date, list[int]] = {}
+    for store in stores:
+        by_day.setdefault(store_today(store), []).append(store.pk)
+    conditions = [Q(store_id__in=ids, **{f"{field}__lt": day}) for day, ids in by_day.items()]
+    expired = conditions[0]
+    for condition in conditions[1:]:
+        expired |= condition
+    return expired
+
+
+def prepaid_liability(scope: Scope) -> Liability:
+    """What the chain owes its customers, by the store that took the money (card issued, course
+    sold, deposit taken) and in total: unused stored value, unused sessions at their unit
+    value, held deposits; expired card balances and expired courses' sessions apart. Five
+    queries, whatever the number of stores."""
+    from django.db.models import Count, ExpressionWrapper
+
     from yanzhi.org.queries import stores_for
+    from yanzhi.treatments.models import Entitlement, EntitlementLedger
 
     stores = list(stores_for(scope).order_by("code", "pk"))
-    rows = []
-    money = Coalesce(Sum("balance_amount"), Value(ZERO), output_field=MoneyField())
-    base = StoredValueCard.objects.filter(
-        org_id=scope.org_id, status=StoredValueCard.Status.ACTIVE, balance_amount__gt=0
+    ids = [s.pk for s in stores]
+    rows = {s.pk: LiabilityRow(store=s) for s in stores}
+    if not stores:
+        return Liability(rows=[], total=LiabilityRow(store=None))
+    expired = _expired_by_store(stores)
+    live = ~expired
+
+    def money(expression, condition=None):
+        return Coalesce(
+            Sum(expression, filter=condition, output_field=MoneyField()),
+            Value(ZERO),
+            output_field=MoneyField(),
+        )
+
+    cards = (
+        StoredValueCard.objects.filter(
+            org_id=scope.org_id,
+            store_id__in=ids,
+            status=StoredValueCard.Status.ACTIVE,
+            balance_amount__gt=0,
+        )
+        .order_by()
+        .values("store_id")
+        .annotate(
+            live=money("balance_amount", live),
+            expired=money("balance_amount", expired),
+            count=Count("pk", filter=live),
+        )
     )
-    for store in stores:
-        today = store_today(store)
-        cards = base.filter(store=store)
-        live = cards.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
-        rows.append(
-            LiabilityRow(
-                store=store,
-                stored_value_amount=to_money(live.aggregate(s=money)["s"]),
-                expired_stored_value_amount=to_money(
-                    cards.filter(expires_on__lt=today).aggregate(s=money)["s"]
-                ),
-                card_count=live.count(),
+    for r in cards:
+        row = rows[r["store_id"]]
+        row.stored_value_amount = to_money(r["live"])
+        row.expired_stored_value_amount = to_money(r["expired"])
+        row.card_count = r["count"]
+    value = ExpressionWrapper(
+        F("remaining_sessions") * F("unit_value_amount"), output_field=MoneyField()
+    )
+    courses = (
+        Entitlement.objects.filter(
+            org_id=scope.org_id,
+            store_id__in=ids,
+            status=Entitlement.Status.ACTIVE,
+            remaining_sessions__gt=0,
+        )
+        .order_by()
+        .values("store_id")
+        .annotate(
+            live=money(value, live),
+            expired=money(value, expired),
+            sessions=Coalesce(Sum("remaining_sessions", filter=live), Value(0)),
+        )
+    )
+    for r in courses:
+        row = rows[r["store_id"]]
+        row.sessions_value_amount = to_money(r["live"])
+        row.expired_sessions_value_amount = to_money(r["expired"])
+        row.session_count = r["sessions"]
+    # Courses the expiry run closed: their remaining is 0, the sessions still owed are what
+    # the expiries took minus what extensions gave back (the ledger's expired + adjusted rows).
+    taken = (
+        EntitlementLedger.objects.filter(
+            entitlement__org_id=scope.org_id,
+            entitlement__store_id__in=ids,
+            entitlement__status=Entitlement.Status.EXPIRED,
+            reason__in=[EntitlementLedger.Reason.EXPIRED, EntitlementLedger.Reason.ADJUSTED],
+        )
+        .order_by()
+        .values("entitlement__store_id")
+        .annotate(
+            owed=money(
+                ExpressionWrapper(
+                    -F("delta") * F("entitlement__unit_value_amount"), output_field=MoneyField()
+                )
             )
         )
-    return rows
+    )
+    for r in taken:
+        row = rows[r["entitlement__store_id"]]
+        row.expired_sessions_value_amount += max(to_money(r["owed"]), ZERO)
+    deposits = (
+        Deposit.objects.filter(org_id=scope.org_id, store_id__in=ids, status=Deposit.Status.HELD)
+        .order_by()
+        .values("store_id")
+        .annotate(total=money("amount"), count=Count("pk"))
+    )
+    for r in deposits:
+        rows[r["store_id"]].deposit_amount = to_money(r["total"])
+        rows[r["store_id"]].deposit_count = r["count"]
+    total = LiabilityRow(store=None)
+    for row in rows.values():
+        total.add(row)
+    return Liability(rows=[rows[pk] for pk in ids], total=total)
 
 
 # --- ledger recomputations (manage.py check_balances) ---------------------------------------------

@@ -79,10 +79,17 @@ class OrderOut(Schema):
     note: str
     lines: list[LineOut]
     payments: list[PaymentOut]
+    warnings: list[str] = Field(
+        [], description="negative stock let through by the store's warn policy (pay only)"
+    )
 
     @staticmethod
     def resolve_lines(obj):
         return list(obj.lines.all())
+
+    @staticmethod
+    def resolve_warnings(obj):
+        return list(getattr(obj, "stock_warnings", []))
 
     @staticmethod
     def resolve_payments(obj):
@@ -223,12 +230,23 @@ class DealDefinitionOut(Schema):
     effective_from: datetime | None
 
 
-class LiabilityOut(Schema):
-    store_id: int
+class LiabilityRowOut(Schema):
+    store_id: int | None = Field(..., description="null in the chain total")
     store_name: str
-    stored_value_amount: Decimal
-    expired_stored_value_amount: Decimal
+    stored_value_amount: Decimal = Field(..., description="active, unexpired cards")
+    expired_stored_value_amount: Decimal = Field(..., description="expired cards: still owed")
     card_count: int
+    sessions_value_amount: Decimal = Field(..., description="unused sessions × unit value")
+    expired_sessions_value_amount: Decimal = Field(..., description="expired courses: still owed")
+    session_count: int
+    deposit_amount: Decimal = Field(..., description="held deposits (预约金)")
+    deposit_count: int
+    total_amount: Decimal
+
+
+class LiabilityOut(Schema):
+    stores: list[LiabilityRowOut]
+    total: LiabilityRowOut
 
 
 class SubmitIn(Schema):

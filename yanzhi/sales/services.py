@@ -32,7 +32,8 @@ from yanzhi.customers.models import Customer, SourceChannel
 from yanzhi.org import policy
 from yanzhi.org.models import Organization, Staff, Store
 from yanzhi.org.services import ensure_period_open
-from yanzhi.sales import courses
+from yanzhi.sales import courses, membership
+from yanzhi.sales import stock as sale_stock
 from yanzhi.sales.deals import is_deal
 from yanzhi.sales.models import (
     ApprovalStatus,
@@ -569,6 +570,12 @@ def pay_order(
         if order.is_deal:
             customer_services.note_deal(customer_id=order.customer_id, dealt_at=order.paid_at)
         _grant_purchases(order, day=day, by=by)
+    # Hooks (yanzhi.sales.stock, yanzhi.sales.membership): goods leave stock once the order is
+    # paid; the customer's rolling spend and level follow every payment.
+    order.stock_warnings = (
+        sale_stock.take_sold_goods(order, day=day, by=by) if first_payment else []
+    )
+    membership.note_payment(order.customer_id, by=by)
     audit.record(
         by,
         "order.paid",
@@ -820,6 +827,10 @@ def refund_order(
         line.refunded_amount += line_value
         line.save(update_fields=["refunded_amount"])
         value += line_value
+    # Hook (yanzhi.sales.stock): refunded goods go back to the warehouse they left.
+    sale_stock.return_refunded_goods(
+        order, [(by_id[pk], units) for pk, units in wanted], day=day, by=by
+    )
     money = max(ZERO, value - order.arrears_amount)
     spend = _return_money(order, money, day=day, by=by) if money else ZERO
     order.refunded_amount += value
@@ -833,6 +844,7 @@ def refund_order(
         spend_delta=-spend,
         arrears_delta=order.arrears_amount - Decimal(before["arrears_amount"]),
     )
+    membership.note_refund(order.customer_id, by=by)  # hook: the level follows the spend
     audit.record(by, "order.refunded", order, before=before, after=_snapshot(order), note=reason)
     return order
 

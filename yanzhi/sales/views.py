@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -267,7 +268,7 @@ def _posted_pay_rows(request) -> list[dict]:
 def order_pay(request, pk: int):
     order = queries.get_order(request.scope, pk)
     try:
-        services.pay_order(
+        paid = services.pay_order(
             order,
             payments=_payment_lines(request),
             idempotency_key=request.POST.get("idempotency_key"),
@@ -282,6 +283,8 @@ def order_pay(request, pk: int):
             _detail_context(request, order, error=error, pay_rows=_posted_pay_rows(request)),
             status=422,
         )
+    for warning in getattr(paid, "stock_warnings", ()):  # the store's "warn" stock policy
+        messages.warning(request, warning)
     return HttpResponseClientRedirect(reverse("sales:order-detail", args=[pk]))
 
 
@@ -331,8 +334,6 @@ def order_transition(request, pk: int, action: str):
         service(order, by=request.user)
     except BusinessError as error:
         _refused(error)
-        from django.contrib import messages
-
         messages.error(request, str(error.message))
     return redirect("sales:order-detail", pk=pk)
 
@@ -398,9 +399,12 @@ def deal_definition(request):
 
 @requires("prepaid.view")
 def prepaid_liability(request):
-    rows = queries.prepaid_liability(request.scope)
-    total = sum((r.stored_value_amount for r in rows), Decimal("0.00"))
-    return render(request, "sales/prepaid_liability.html", {"rows": rows, "total": total})
+    liability = queries.prepaid_liability(request.scope)
+    return render(
+        request,
+        "sales/prepaid_liability.html",
+        {"rows": liability.rows, "total": liability.total},
+    )
 
 
 # --- discount approval (层级审批) --------------------------------------------------------------------

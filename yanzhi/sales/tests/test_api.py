@@ -99,7 +99,7 @@ def test_deal_definition_and_liability(api_for, hq_admin, store_a_manager, card_
     assert r.status_code == 200 and r.json()["min_amount"] == "99.00"
     assert hq.get("/deal-definition").json()["kinds"] == ["service", "card"]
     assert api_for(store_a_manager).put("/deal-definition", json={}).status_code == 403
-    rows = api_for(store_a_manager).get("/prepaid-liability").json()
+    rows = api_for(store_a_manager).get("/prepaid-liability").json()["stores"]
     assert [(r["store_name"], r["stored_value_amount"]) for r in rows] == [("静安店", "11000.00")]
 
 

@@ -2,6 +2,7 @@
 ledger check finds nothing wrong."""
 
 from yanzhi.core.balances import checks
+from yanzhi.customers.models import Customer
 from yanzhi.customers.tests.factories import make_customer
 from yanzhi.sales.demo import build_sales
 from yanzhi.sales.models import Order, StoredValueLedger
@@ -36,3 +37,6 @@ def test_build_sales(
     assert Order.objects.filter(status="paid", arrears_amount__gt=0).exists()
     assert StoredValueLedger.objects.filter(reason="paid").exists()
     assert [m for check in checks().values() for m in check()] == []
+    # every customer has the level their spend reaches; the card buyer (¥10,000) is 金卡会员
+    levels = dict(Customer.objects.values_list("pk", "member_level__name"))
+    assert None not in levels.values() and "金卡会员" in levels.values()
