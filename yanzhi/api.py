@@ -100,6 +100,7 @@ def _add_routers():
     from yanzhi.clinical.api import router as clinical
     from yanzhi.core.api import router as core
     from yanzhi.customers.api import router as customers
+    from yanzhi.followups.api import router as followups
     from yanzhi.inventory.api import router as inventory
     from yanzhi.org.api import router as org
     from yanzhi.sales.api import router as sales
@@ -117,6 +118,7 @@ def _add_routers():
         clinical,
         treatments,
         sales,
+        followups,
         core,
     ):
         api.add_router("/", router)

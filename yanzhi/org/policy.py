@@ -79,6 +79,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "deal.configure": frozenset({HQ}),
     "approval.configure": frozenset({HQ}),
     "prepaid.view": frozenset({MANAGER, HQ}),
+    "followup.view": ALL_ROLES,
+    "followup.complete": ALL_ROLES,
+    "followup.manage_rules": frozenset({MANAGER, HQ}),
+    "followup.manage_advice": frozenset({HQ}),
+    "followup.stats": frozenset({MANAGER, HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).
