@@ -2,8 +2,9 @@
 else sees the tasks they own (a consultant group leader also the group's), and consultants only
 for customers inside their own scope. Outside the scope a task is a 404."""
 
+import functools
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import (
     Avg,
@@ -114,7 +115,8 @@ class History:
 
 def customer_history(scope: Scope, task: FollowupTask) -> History:
     """What the caller should know before calling: the customer's last visits, orders,
-    executions and follow-ups (each through its own app's scoped query)."""
+    executions (each through its own app's scoped query, and only what the role may see) and
+    earlier follow-ups."""
     customer_id = task.customer_id
     visits = visits_for(scope).filter(customer_id=customer_id).order_by("-arrived_at")
     orders = orders_for(scope).filter(customer_id=customer_id).order_by("-business_date", "-pk")
@@ -131,10 +133,11 @@ def customer_history(scope: Scope, task: FollowupTask) -> History:
         .select_related("completed_by")
         .order_by("-updated_at")
     )
+    allowed = functools.partial(policy.can, scope)
     return History(
-        visits=list(visits[:HISTORY_ROWS]),
-        orders=list(orders[:HISTORY_ROWS]),
-        executions=list(executions[:HISTORY_ROWS]),
+        visits=list(visits[:HISTORY_ROWS]) if allowed("visit.view") else [],
+        orders=list(orders[:HISTORY_ROWS]) if allowed("order.view") else [],
+        executions=list(executions[:HISTORY_ROWS]) if allowed("treatment.view") else [],
         tasks=list(earlier[:HISTORY_ROWS]),
     )
 
@@ -210,6 +213,11 @@ def completion_stats(scope: Scope, *, start: datetime, end: datetime, store_id: 
         late=Count("pk", filter=Q(status=FollowupTask.Status.PENDING, due_at__lt=now)),
         average_response=Avg(_response_time(), filter=Q(status=FollowupTask.Status.DONE)),
     )
+    average = escalations["average_response"]
+    if isinstance(average, int | float):  # SQLite gives microseconds
+        average = timedelta(microseconds=average)
+    escalations["average_response"] = average
+    escalations["average_response_hours"] = average.total_seconds() / 3600 if average else None
     for row in by_owner + by_store:
         row["reach_rate"] = round(100 * row["reached"] / row["done"]) if row["done"] else None
     return {

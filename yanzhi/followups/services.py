@@ -682,9 +682,6 @@ def complete_task(
                 starts_at=next_appointment_at,
                 ends_at=next_appointment_at + timedelta(minutes=APPOINTMENT_MINUTES),
                 purpose=next_appointment_purpose,
-                consultant=task.customer.consultant
-                if task.customer.consultant_id and task.customer.consultant.is_active
-                else None,
                 note=_("回访预约"),
                 by=by,
             )
