@@ -190,12 +190,12 @@ def _rule_form(request, data=None, initial=None):
 
 
 def _node_errors(error: BusinessError) -> dict:
-    """{"0": {"script": [...]}} from the service's "nodes.0.script" keys."""
+    """{0: {"script": [...]}} from the service's "nodes.0.script" keys."""
     rows: dict = {}
     for key, problems in error.fields.items():
         parts = key.split(".")
         if parts[0] == "nodes" and len(parts) == 3:
-            rows.setdefault(parts[1], {})[parts[2]] = problems
+            rows.setdefault(int(parts[1]), {})[parts[2]] = problems
     return rows
 
 
