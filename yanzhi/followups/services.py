@@ -32,6 +32,7 @@ from yanzhi.followups.models import (
     OwnerRole,
     Trigger,
 )
+from yanzhi.followups.queries import tasks_for
 from yanzhi.org import policy
 from yanzhi.org.models import Department, Organization, Staff, Store
 from yanzhi.scheduling import services as scheduling
@@ -644,8 +645,6 @@ def complete_task(
     the task comes back at the next calling window, up to 3 attempts, then it closes as not
     reached. An abnormal post-op finding escalates to the responsible doctor. A next appointment
     can be booked from the task (under the booking rules)."""
-    from yanzhi.followups.queries import tasks_for
-
     scope = _scope(by)
     policy.require(scope, "followup.complete")
     if not tasks_for(scope).filter(pk=task.pk).exists():
