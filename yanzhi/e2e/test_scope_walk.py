@@ -192,6 +192,7 @@ RESOURCE_BY_NAME = {
     "entry_id": "roster_entry",
     "department": "department",
     "department_id": "department",
+    "department_ids": "department",
     "token_id": "api_token",
     # catalogue
     "item": "item",
