@@ -290,3 +290,28 @@ def test_the_task_list_endpoint_makes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         body = c.get("/api/v1/followup-tasks").json()
     assert body["count"] == 13
+
+
+def test_advice_windows_and_rule_edit_pages(client_for, hq_admin, store_a_manager, rules, eyelid):
+    from yanzhi.followups.models import AdviceTemplate, CallingWindows
+
+    c = client_for(hq_admin)
+    assert c.get("/followups/advice/").status_code == 200
+    bad = c.post("/followups/advice/", {"item_id": eyelid.pk, "text": "", "is_active": "on"})
+    assert bad.status_code == 422 and "请填写医嘱内容" in bad.content.decode()
+    ok = c.post("/followups/advice/", {"item_id": eyelid.pk, "text": "术后冰敷", "is_active": "on"})
+    assert ok.status_code == 302 and AdviceTemplate.objects.get().text == "术后冰敷"
+    assert "术后冰敷" in c.get(f"/followups/advice/?item={eyelid.pk}").content.decode()
+    assert client_for(store_a_manager).get("/followups/advice/").status_code == 403
+    assert "11:00-12:30" in c.get("/followups/windows/").content.decode()
+    overlap = c.post("/followups/windows/", {"windows": "11:00-13:00\n12:00-14:00"})
+    assert overlap.status_code == 422 and "回访时段不能重叠" in overlap.content.decode()
+    assert not CallingWindows.objects.exists()
+    assert c.post("/followups/windows/", {"windows": "10:00-12:00\n14:00-18:00"}).status_code == 302
+    assert CallingWindows.objects.get().windows == [["10:00", "12:00"], ["14:00", "18:00"]]
+    post_op = rules["post_op"]
+    edit = c.get(f"/followups/rules/{post_op.pk}/edit/").content.decode()
+    assert "术后72小时" in edit and "{项目}" in edit
+    assert c.post(f"/followups/rules/{post_op.pk}/deactivate/").status_code == 302
+    post_op.refresh_from_db()
+    assert not post_op.is_active
