@@ -100,6 +100,7 @@ def _add_routers():
     from yanzhi.clinical.api import router as clinical
     from yanzhi.core.api import router as core
     from yanzhi.customers.api import router as customers
+    from yanzhi.followups.api import router as followups
     from yanzhi.inventory.api import router as inventory
     from yanzhi.messaging.api import router as messaging
     from yanzhi.org.api import router as org
@@ -119,6 +120,7 @@ def _add_routers():
         clinical,
         treatments,
         sales,
+        followups,
         core,
     ):
         api.add_router("/", router)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "yanzhi.clinical",
     "yanzhi.treatments",
     "yanzhi.sales",
+    "yanzhi.followups",
     "yanzhi.demo",
 ]
 

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("yanzhi.visits.urls")),
     path("", include("yanzhi.treatments.urls")),
     path("", include("yanzhi.sales.urls")),
+    path("", include("yanzhi.followups.urls")),
 ]

@@ -16,7 +16,7 @@ from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yanzhi.core import audit
+from yanzhi.core import audit, events
 from yanzhi.core.errors import BusinessError
 from yanzhi.core.search import SURNAME_READINGS, name_initials, name_pinyin
 from yanzhi.core.sms import queue_sms
@@ -357,6 +357,13 @@ def create_customer(
     after = _audit_snapshot(customer)
     after["tag_ids"] = sorted(t.pk for t in tag_objs)
     audit.record(by, "customer.created", customer, after=after)
+    events.emit(
+        "customer.created",
+        customer_id=customer.pk,
+        org_id=org.pk,
+        store_id=store.pk,
+        created_at=customer.created_at,
+    )
     if marketing_consent:
         _grant_marketing(customer, by=by)
     return customer

@@ -20,6 +20,7 @@ from yanzhi.core.timeutil import store_datetime, store_now, store_today
 from yanzhi.customers import services as customers
 from yanzhi.customers.models import ConsentDocument, Customer, CustomerSummary, SourceChannel
 from yanzhi.demo.people import PersonMaker
+from yanzhi.followups.demo import build_followups
 from yanzhi.inventory.demo import build_inventory
 from yanzhi.org import services as org_services
 from yanzhi.org.models import Department, Organization, StaffGroup, Store
@@ -561,4 +562,6 @@ def build_demo(*, customers: int = 300, seed: int = 2026, log=print) -> str:
         builder.by_store,
     )
     log(f"{orders} orders (paid, with arrears, stored-value cards, a refund)")
+    followups = build_followups(builder.org, builder.stores["A"], builder.staff)
+    log(f"follow-up rules installed; {followups} follow-up tasks due today in store A")
     return f"{len(builder.stores)} stores, {len(builder.staff)} staff, {len(builder.customers)} customers, {past} past visits"

@@ -135,6 +135,11 @@ RESOURCE_BY_SEGMENT = {
     "messages": "message",
     # membership
     "membership-levels": "membership_level",
+    # follow-ups
+    "followups/tasks": "followup_task",
+    "followup-tasks": "followup_task",
+    "followups/rules": "followup_rule",
+    "followup-rules": "followup_rule",
 }
 # Parameter names (path, query, form and JSON body) that carry the id of a resource.
 RESOURCE_BY_NAME = {
@@ -191,6 +196,7 @@ RESOURCE_BY_NAME = {
     "entry_id": "roster_entry",
     "department": "department",
     "department_id": "department",
+    "department_ids": "department",
     "token_id": "api_token",
     # catalogue
     "item": "item",
@@ -244,6 +250,11 @@ RESOURCE_BY_NAME = {
     "level": "membership_level",
     "level_id": "membership_level",
     "member_level_id": "membership_level",
+    # follow-ups
+    "task_id": "followup_task",
+    "rule_id": "followup_rule",
+    "owner_id": "staff",
+    "template_id": "advice_template",
     # searches: the foreign customer's name, and the full phone number
     "q": "customer_search",
     "rq": "customer_search",
@@ -1045,6 +1056,66 @@ def build_messaging(w: World, site: Site):
     w.markers["sms text"] = message.text
 
 
+def build_followups(w: World, site: Site):
+    """A follow-up task for the world's customer, owned by the world's consultant, with marker
+    notes and script (customer-scoped); where the site builds store records, a store rule with a
+    marker name; where it builds chain master data, a medical-advice template with a marker text
+    for the world's service item (foreign only to other chains)."""
+    from datetime import timedelta
+
+    from yanzhi.customers.models import Customer
+    from yanzhi.followups import services as followups
+    from yanzhi.followups.models import FollowupTask
+
+    secret = site.secret
+    customer = Customer.objects.get(pk=w.ids["customer"])
+    task = w.add(
+        FollowupTask.objects.create(
+            org_id=site.org.pk,
+            store=site.store,
+            customer=customer,
+            kind="executed",
+            cause=f"walk:{site.label}",
+            title="术后24小时",
+            channel="call",
+            owner_role="consultant",
+            owner=customer.consultant,
+            script=f"{secret}-FU-SCRIPT",
+            notes=f"{secret}-FU-NOTES",
+            due_at=timezone.now() + timedelta(hours=1),
+        )
+    )
+    w.ids["followup_task"] = task.pk
+    w.markers |= {"follow-up notes": task.notes, "follow-up script": task.script}
+    if site.store_level:
+        rule = w.add(
+            followups.create_rule(
+                site.org,
+                by=site.hq,
+                name=f"{secret}-FU-RULE",
+                trigger="birthday",
+                store=site.store,
+                nodes=[followups.NodeIn(0, "days", "consultant", "call", f"{secret}-NODE")],
+            )
+        )
+        for node in rule.nodes.all():
+            w.add(node)
+        w.ids["followup_rule"] = rule.pk
+        w.markers |= {"follow-up rule name": rule.name}
+    if site.org_level and "item" in w.ids:
+        from yanzhi.catalog.models import Item
+
+        item = Item.objects.get(pk=w.ids["item"])
+        if item.kind == "service":
+            template = w.add_org(
+                followups.save_advice_template(
+                    site.org, item=item, text=f"{secret}-ADVICE", by=site.hq
+                )
+            )
+            w.ids["advice_template"] = template.pk
+            w.org_markers |= {"advice text": template.text}
+
+
 # Per-app builders run for every world after the front office's `build_world`, in import-layer
 # order (a later app may use what an earlier one built, e.g. stock of the catalogue's items);
 # treatments runs after sales because the course it executes is granted by the paid order.
@@ -1071,6 +1142,7 @@ WORLD_BUILDERS = [
     build_sales,
     build_treatments,
     build_messaging,
+    build_followups,
 ]
 
 
@@ -1157,6 +1229,7 @@ def own_world(worlds, store_a, hq_admin):
     build_sales(own, site)  # sells the own item (a service of the consultant's store)
     build_treatments(own, site)
     build_messaging(own, site)
+    build_followups(own, Site("OWN", "甲", store_a, hq_admin, org_level=False, store_level=True))
     return own
 
 
@@ -1820,6 +1893,12 @@ def test_the_walk_covers_every_route_and_would_see_a_leak(
     # … and the SMS record of the consultant's own customer, on the page and the endpoint
     assert "GET /messages/ [world OWN] -> 200: leaked sms text" in found
     assert f"GET /api/v1/messages/{own.ids['message']} [world OWN] -> 200: leaked sms text" in found
+    # … the consultant's own follow-up task on the workbench, its page and the endpoint
+    task = own.ids["followup_task"]
+    assert "GET /followups/ [world OWN] -> 200: leaked customer name" in found
+    assert f"GET /followups/tasks/{task}/ [world OWN] -> 200: leaked follow-up script" in found
+    assert f"GET /api/v1/followup-tasks/{task} [world OWN] -> 200: leaked follow-up notes" in found
+    assert "GET /api/v1/followup-rules [world OWN] -> 200: leaked follow-up rule name" in found
 
 
 def _count_resolver_routes():

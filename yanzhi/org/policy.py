@@ -83,6 +83,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "message.retry": frozenset({MANAGER, HQ}),
     "membership.view": frozenset({MANAGER, HQ}),
     "membership.configure": frozenset({HQ}),
+    "followup.view": ALL_ROLES,
+    "followup.complete": ALL_ROLES,
+    "followup.manage_rules": frozenset({MANAGER, HQ}),
+    "followup.manage_advice": frozenset({HQ}),
+    "followup.stats": frozenset({MANAGER, HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from yanzhi.catalog.models import Item
 from yanzhi.catalog.queries import get_sellable_item
-from yanzhi.core import audit
+from yanzhi.core import audit, events
 from yanzhi.core.errors import BusinessError, NotFound
 from yanzhi.core.money import to_money
 from yanzhi.core.scope import Scope
@@ -291,6 +291,13 @@ def reverse_order(order: Order, *, by: Staff) -> Order:
     _cancel_pending_approval(order, by=by)
     order.save(update_fields=["status", "submitted_at", "approval_status", "updated_at"])
     audit.record(by, "order.reversed", order, after=_snapshot(order))
+    events.emit(
+        "order.reversed",
+        order_id=order.pk,
+        org_id=order.org_id,
+        store_id=order.store_id,
+        customer_id=order.customer_id,
+    )
     return order
 
 
@@ -584,6 +591,15 @@ def pay_order(
         after=_snapshot(order),
         note=", ".join(f"{ln.method} {ln.amount}" for ln in lines),
     )
+    events.emit(
+        "order.paid",
+        order_id=order.pk,
+        org_id=order.org_id,
+        store_id=order.store_id,
+        customer_id=order.customer_id,
+        first_payment=first_payment,
+        amount=total,
+    )
     return order
 
 
@@ -846,6 +862,15 @@ def refund_order(
     )
     membership.note_refund(order.customer_id, by=by)  # hook: the level follows the spend
     audit.record(by, "order.refunded", order, before=before, after=_snapshot(order), note=reason)
+    events.emit(
+        "order.refunded",
+        order_id=order.pk,
+        org_id=order.org_id,
+        store_id=order.store_id,
+        customer_id=order.customer_id,
+        line_ids=sorted({pk for pk, _n in [*wanted, *wanted_sessions]}),
+        fully_refunded=order.status == Order.Status.REFUNDED,
+    )
     return order
 
 

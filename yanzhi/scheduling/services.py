@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yanzhi.core import audit, sms
+from yanzhi.core import audit, events, sms
 from yanzhi.core.errors import BusinessError, NotFound
 from yanzhi.core.models import SmsMessage
 from yanzhi.core.scope import Scope
@@ -578,6 +578,13 @@ def _set_no_show(appointment: Appointment, by) -> None:
     appointment.save(update_fields=["status", "updated_at"])
     old, new = audit.changed(before, _snapshot(appointment, APPOINTMENT_FIELDS))
     audit.record(by, "appointment.no_show", appointment, before=old, after=new)
+    events.emit(
+        "appointment.missed",
+        appointment_id=appointment.pk,
+        org_id=appointment.org_id,
+        store_id=appointment.store_id,
+        customer_id=appointment.customer_id,
+    )
 
 
 @transaction.atomic
@@ -635,6 +642,13 @@ def mark_arrived(appointment: Appointment, *, arrived_at: datetime, by: Staff) -
     appointment.save(update_fields=["status", "arrived_at", "updated_at"])
     old, new = audit.changed(before, _snapshot(appointment, APPOINTMENT_FIELDS))
     audit.record(by, "appointment.arrived", appointment, before=old, after=new)
+    events.emit(
+        "appointment.arrived",
+        appointment_id=appointment.pk,
+        org_id=appointment.org_id,
+        store_id=appointment.store_id,
+        customer_id=appointment.customer_id,
+    )
     return appointment
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yanzhi.catalog.models import Item
-from yanzhi.core import audit
+from yanzhi.core import audit, events
 from yanzhi.core.errors import BusinessError, NotFound
 from yanzhi.core.money import to_money
 from yanzhi.core.scope import Scope
@@ -399,6 +399,19 @@ def execute_session(
         note=execution.reference,
     )
     audit.record(by, "execution.created", execution, after=audit.snapshot(execution))
+    events.emit(
+        "execution.done",
+        execution_id=execution.pk,
+        org_id=execution.org_id,
+        store_id=store.pk,
+        customer_id=execution.customer_id,
+        item_id=execution.item_id,
+        department_id=entitlement.item.department_id,
+        executed_at=execution.created_at,
+        performed_by_id=by.pk,
+        assistant_id=execution.assistant_id,
+        source_line_id=entitlement.source_line_id,
+    )
     return execution
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from yanzhi.core import audit
+from yanzhi.core import audit, events
 from yanzhi.core.errors import BusinessError
 from yanzhi.core.timeutil import store_datetime, to_store_time
 from yanzhi.customers import services as customer_services
@@ -405,6 +405,15 @@ def leave(visit: Visit, *, by: Staff, at=None) -> Visit:
     visit.left_at, visit.status = at, Visit.Status.LEFT
     visit.save(update_fields=["left_at", "status", "updated_at"])
     _record_change(by, "visit.left", visit, before)
+    events.emit(
+        "visit.closed",
+        visit_id=visit.pk,
+        org_id=visit.org_id,
+        store_id=visit.store_id,
+        customer_id=visit.customer_id,
+        day=visit.day,
+        left_at=visit.left_at,
+    )
     return visit
 
 
@@ -427,6 +436,15 @@ def close_open_visits(store: Store, *, day) -> int:
         visit.left_automatically = True
         visit.save(update_fields=["left_at", "status", "left_automatically", "updated_at"])
         _record_change(None, "visit.left_automatically", visit, before, note="营业结束自动离店")
+        events.emit(
+            "visit.closed",
+            visit_id=visit.pk,
+            org_id=visit.org_id,
+            store_id=visit.store_id,
+            customer_id=visit.customer_id,
+            day=visit.day,
+            left_at=visit.left_at,
+        )
         closed += 1
     return closed
 

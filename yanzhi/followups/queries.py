@@ -1,0 +1,228 @@
+"""Scoped reads of follow-ups. A store manager and HQ see every task of their stores; everyone
+else sees the tasks they own (a consultant group leader also the group's), and consultants only
+for customers inside their own scope. Outside the scope a task is a 404."""
+
+import functools
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+)
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from yanzhi.core.scope import Scope
+from yanzhi.core.timeutil import store_day_bounds
+from yanzhi.customers.queries import customers_for
+from yanzhi.followups.models import AdviceTemplate, FollowupRule, FollowupTask
+from yanzhi.org import policy
+from yanzhi.sales.queries import orders_for
+from yanzhi.treatments.queries import executions_for
+from yanzhi.visits.queries import visits_for
+
+HISTORY_ROWS = 3
+
+
+def sees_all_tasks(scope: Scope) -> bool:
+    return scope.role in (policy.MANAGER, policy.HQ)
+
+
+def tasks_for(scope: Scope) -> QuerySet[FollowupTask]:
+    qs = FollowupTask.objects.filter(org_id=scope.org_id)
+    if scope.store_ids is not None:
+        qs = qs.filter(store_id__in=scope.store_ids)
+    if sees_all_tasks(scope):
+        return qs
+    if scope.owner_ids is not None:
+        qs = qs.filter(owner_id__in=scope.owner_ids, customer__in=customers_for(scope))
+        return qs
+    return qs.filter(owner_id=scope.staff_id)
+
+
+def get_task(scope: Scope, pk: int) -> FollowupTask:
+    qs = tasks_for(scope).select_related(
+        "store", "customer", "owner", "item", "rule", "escalated_from", "next_appointment"
+    )
+    return get_object_or_404(qs, pk=pk)
+
+
+def task_list(
+    scope: Scope,
+    *,
+    owner_id: int | None = None,
+    status: str | None = None,
+    due_from: datetime | None = None,
+    due_to: datetime | None = None,
+) -> QuerySet[FollowupTask]:
+    qs = tasks_for(scope).select_related("store", "customer", "owner", "item")
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
+    if status:
+        qs = qs.filter(status=status)
+    if due_from is not None:
+        qs = qs.filter(due_at__gte=due_from)
+    if due_to is not None:
+        qs = qs.filter(due_at__lt=due_to)
+    return qs.order_by("due_at", "pk")
+
+
+TABS = ("today", "overdue", "upcoming")
+
+
+def _mine(scope: Scope, qs: QuerySet[FollowupTask], everyone: bool) -> QuerySet[FollowupTask]:
+    """A manager's workbench shows their own tasks unless they ask for the whole store."""
+    return qs if everyone and sees_all_tasks(scope) else qs.filter(owner_id=scope.staff_id)
+
+
+def workbench(scope: Scope, store, day: date, *, tab: str, everyone: bool = False):
+    """(tasks of the tab, counts of every tab): pending tasks due today, before today, after."""
+    start, end = store_day_bounds(store, day)
+    pending = _mine(scope, tasks_for(scope), everyone).filter(
+        status=FollowupTask.Status.PENDING, store_id=store.pk
+    )
+    counts = pending.aggregate(
+        today=Count("pk", filter=Q(due_at__gte=start, due_at__lt=end)),
+        overdue=Count("pk", filter=Q(due_at__lt=start)),
+        upcoming=Count("pk", filter=Q(due_at__gte=end)),
+    )
+    where = {
+        "today": Q(due_at__gte=start, due_at__lt=end),
+        "overdue": Q(due_at__lt=start),
+        "upcoming": Q(due_at__gte=end),
+    }[tab]
+    tasks = (
+        pending.filter(where)
+        .select_related("customer", "owner", "item", "store")
+        .order_by("due_at", "pk")[:100]
+    )
+    return list(tasks), counts
+
+
+@dataclass
+class History:
+    visits: list
+    orders: list
+    executions: list
+    tasks: list
+
+
+def customer_history(scope: Scope, task: FollowupTask) -> History:
+    """What the caller should know before calling: the customer's last visits, orders,
+    executions (each through its own app's scoped query, and only what the role may see) and
+    earlier follow-ups."""
+    customer_id = task.customer_id
+    visits = visits_for(scope).filter(customer_id=customer_id).order_by("-arrived_at")
+    orders = orders_for(scope).filter(customer_id=customer_id).order_by("-business_date", "-pk")
+    executions = (
+        executions_for(scope)
+        .filter(customer_id=customer_id)
+        .select_related("item", "performed_by")
+        .order_by("-created_at")
+    )
+    earlier = (
+        FollowupTask.objects.filter(org_id=scope.org_id, customer_id=customer_id)
+        .exclude(pk=task.pk)
+        .exclude(status=FollowupTask.Status.PENDING)
+        .select_related("completed_by")
+        .order_by("-updated_at")
+    )
+    allowed = functools.partial(policy.can, scope)
+    return History(
+        visits=list(visits[:HISTORY_ROWS]) if allowed("visit.view") else [],
+        orders=list(orders[:HISTORY_ROWS]) if allowed("order.view") else [],
+        executions=list(executions[:HISTORY_ROWS]) if allowed("treatment.view") else [],
+        tasks=list(earlier[:HISTORY_ROWS]),
+    )
+
+
+# --- rules and advice ----------------------------------------------------------------------------
+def rules_for(scope: Scope) -> QuerySet[FollowupRule]:
+    """The chain's rules and those of the viewer's stores."""
+    qs = FollowupRule.objects.filter(org_id=scope.org_id)
+    if scope.store_ids is not None:
+        qs = qs.filter(Q(store__isnull=True) | Q(store_id__in=scope.store_ids))
+    return qs
+
+
+def rule_list(scope: Scope) -> QuerySet[FollowupRule]:
+    return (
+        rules_for(scope)
+        .select_related("store")
+        .prefetch_related("nodes", "items", "departments")
+        .order_by("-is_active", "trigger", "name", "pk")
+    )
+
+
+def get_rule(scope: Scope, pk: int) -> FollowupRule:
+    return get_object_or_404(rule_list(scope), pk=pk)
+
+
+def advice_templates_for(scope: Scope) -> QuerySet[AdviceTemplate]:
+    return AdviceTemplate.objects.filter(org_id=scope.org_id).select_related("item", "updated_by")
+
+
+def get_advice_template(scope: Scope, pk: int) -> AdviceTemplate:
+    return get_object_or_404(advice_templates_for(scope), pk=pk)
+
+
+# --- completion statistics -----------------------------------------------------------------------
+def _response_time():
+    return ExpressionWrapper(F("completed_at") - F("created_at"), output_field=DurationField())
+
+
+def completion_stats(scope: Scope, *, start: datetime, end: datetime, store_id: int | None = None):
+    """Per owner and per store, for tasks due in [start, end): due, done, overdue (still pending
+    and past due), reached, average satisfaction; average satisfaction per item; escalations and
+    their response times. Aggregated in the database, four queries."""
+    now = timezone.now()
+    qs = tasks_for(scope).filter(due_at__gte=start, due_at__lt=end)
+    if store_id is not None:
+        qs = qs.filter(store_id=store_id)
+    qs = qs.exclude(status=FollowupTask.Status.CANCELLED)
+    measures = {
+        "due": Count("pk"),
+        "done": Count("pk", filter=Q(status=FollowupTask.Status.DONE)),
+        "overdue": Count("pk", filter=Q(status=FollowupTask.Status.PENDING, due_at__lt=now)),
+        "reached": Count("pk", filter=Q(outcome=FollowupTask.Outcome.REACHED)),
+        "satisfaction": Avg("satisfaction"),
+    }
+    by_owner = list(
+        qs.values("owner_id", "owner__name", "store__name")
+        .annotate(**measures)
+        .order_by("store__name", "owner__name", "owner_id")
+    )
+    by_store = list(
+        qs.values("store_id", "store__name").annotate(**measures).order_by("store__name")
+    )
+    by_item = list(
+        qs.filter(item__isnull=False, satisfaction__isnull=False)
+        .values("item_id", "item__name")
+        .annotate(answers=Count("pk"), satisfaction=Avg("satisfaction"))
+        .order_by("item__name")
+    )
+    escalations = qs.filter(kind=FollowupTask.Kind.ESCALATION).aggregate(
+        count=Count("pk"),
+        answered=Count("pk", filter=Q(status=FollowupTask.Status.DONE)),
+        late=Count("pk", filter=Q(status=FollowupTask.Status.PENDING, due_at__lt=now)),
+        average_response=Avg(_response_time(), filter=Q(status=FollowupTask.Status.DONE)),
+    )
+    average = escalations["average_response"]
+    if isinstance(average, int | float):  # SQLite gives microseconds
+        average = timedelta(microseconds=average)
+    escalations["average_response"] = average
+    escalations["average_response_hours"] = average.total_seconds() / 3600 if average else None
+    for row in by_owner + by_store:
+        row["reach_rate"] = round(100 * row["reached"] / row["done"]) if row["done"] else None
+    return {
+        "by_owner": by_owner,
+        "by_store": by_store,
+        "by_item": by_item,
+        "escalations": escalations,
+    }

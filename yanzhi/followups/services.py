@@ -1,0 +1,754 @@
+"""Every write of follow-ups: rules and their nodes, the calling windows, creating tasks when a
+trigger fires, recording results (retry, escalation, next appointment), cancelling tasks whose
+cause went away, and medical-advice templates."""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yanzhi.catalog.models import Item
+from yanzhi.core import audit
+from yanzhi.core.errors import BusinessError, NotFound
+from yanzhi.core.scope import Scope
+from yanzhi.core.sms import queue_sms
+from yanzhi.core.validators import MOBILE_RE
+from yanzhi.customers.models import Customer, VisitType
+from yanzhi.followups import duetime
+from yanzhi.followups.defaults import DEFAULT_RULES
+from yanzhi.followups.models import (
+    AdviceTemplate,
+    CallingWindows,
+    Channel,
+    DealStatus,
+    FollowupNode,
+    FollowupRule,
+    FollowupTask,
+    OffsetUnit,
+    OwnerRole,
+    Trigger,
+)
+from yanzhi.followups.queries import tasks_for
+from yanzhi.org import policy
+from yanzhi.org.models import Department, Organization, Staff, Store
+from yanzhi.scheduling import services as scheduling
+
+PLACEHOLDERS = ("称呼", "姓名", "项目", "门店", "负责人")
+PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+MAX_NODES = 12
+MAX_ATTEMPTS = 3
+APPOINTMENT_MINUTES = 30
+RULE_FIELDS = [
+    "name",
+    "trigger",
+    "store_id",
+    "wait_days",
+    "is_active",
+    "deal_statuses",
+    "last_visit_types",
+]
+# The staff role that fills each owner role (the executor is the execution's performer).
+STAFF_ROLE = {
+    OwnerRole.CONSULTANT: policy.CONSULTANT,
+    OwnerRole.DOCTOR: policy.DOCTOR,
+    OwnerRole.NURSE: policy.NURSE,
+    OwnerRole.CUSTOMER_SERVICE: policy.SERVICE,
+}
+
+
+def _scope(by: Staff) -> Scope:
+    return policy.scope_for(by)
+
+
+def _invalid(fields: dict) -> BusinessError:
+    first = next(iter(fields.values()))[0]
+    return BusinessError("invalid_rule", first, fields=fields, status=422)
+
+
+# --- scripts and windows -------------------------------------------------------------------------
+def unknown_placeholders(script: str) -> list[str]:
+    return [name for name in PLACEHOLDER_RE.findall(script or "") if name not in PLACEHOLDERS]
+
+
+def _braced(names) -> str:
+    return "、".join("{" + name + "}" for name in names)
+
+
+def fill_script(script: str, *, customer: Customer, store: Store, item=None, owner=None) -> str:
+    """The script with {称呼} {姓名} {项目} {门店} {负责人} filled in."""
+    values = {
+        "称呼": customer.salutation or customer.name,
+        "姓名": customer.name,
+        "项目": item.name if item is not None else "",
+        "门店": store.name,
+        "负责人": owner.name if owner is not None else "",
+    }
+    return PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), script or "")
+
+
+def calling_windows(org_id: int) -> tuple[tuple[time, time], ...]:
+    row = CallingWindows.objects.filter(org_id=org_id).first()
+    return duetime.parse_windows(row.windows if row else None)
+
+
+@transaction.atomic
+def set_calling_windows(org: Organization, *, windows, by: Staff) -> CallingWindows:
+    """Set the chain's calling windows: 1–6 windows "HH:MM"–"HH:MM", each ending after it
+    starts, none overlapping."""
+    scope = _scope(by)
+    policy.require(scope, "followup.manage_rules")
+    if not scope.chain_wide or org.pk != by.org_id:
+        raise BusinessError("forbidden", _("只有总部可以设置回访时段"), status=403)
+    parsed = []
+    for n, pair in enumerate(windows or ()):
+        try:
+            start, end = (time.fromisoformat(str(v).strip()) for v in pair)
+        except (TypeError, ValueError):
+            raise _invalid({f"windows.{n}": [_("请按“时:分”填写时段,如 11:00")]}) from None
+        if end <= start:
+            raise _invalid({f"windows.{n}": [_("时段的结束时间须晚于开始时间")]})
+        parsed.append((start, end))
+    if not 1 <= len(parsed) <= 6:
+        raise _invalid({"windows": [_("请设置1到6个回访时段")]})
+    parsed.sort()
+    for n in range(1, len(parsed)):
+        if parsed[n][0] < parsed[n - 1][1]:
+            raise _invalid({"windows": [_("回访时段不能重叠")]})
+    row, _created = CallingWindows.objects.select_for_update().get_or_create(org=org)
+    before = {"windows": row.windows}
+    row.windows = [[s.strftime("%H:%M"), e.strftime("%H:%M")] for s, e in parsed]
+    row.save()
+    audit.record(by, "calling_windows.updated", row, before=before, after={"windows": row.windows})
+    return row
+
+
+# --- rules ---------------------------------------------------------------------------------------
+@dataclass
+class NodeIn:
+    offset_value: object
+    offset_unit: str
+    owner_role: str
+    channel: str
+    script: str
+    label: str = ""
+
+
+def _store_has_role(store: Store, role: str) -> bool:
+    return store.staff.filter(role=STAFF_ROLE[role], is_active=True).exists()
+
+
+def _clean_nodes(nodes, *, trigger: str, store: Store | None, fields: dict) -> list[NodeIn]:
+    cleaned = []
+    if not nodes:
+        fields["nodes"] = [_("至少需要一个回访节点")]
+        return cleaned
+    if len(nodes) > MAX_NODES:
+        fields["nodes"] = [_("回访节点最多12个")]
+        return cleaned
+    for n, node in enumerate(nodes):
+        key = f"nodes.{n}"
+        try:
+            value = int(str(node.offset_value).strip())
+        except (TypeError, ValueError):
+            fields[f"{key}.offset_value"] = [_("请填写间隔(整数)")]
+            value = None
+        if value is not None and value < 0:
+            fields[f"{key}.offset_value"] = [_("间隔不能为负数")]
+        if node.offset_unit not in OffsetUnit.values:
+            fields[f"{key}.offset_unit"] = [_("请选择间隔单位")]
+        if node.channel not in Channel.values:
+            fields[f"{key}.channel"] = [_("请选择回访方式")]
+        role = node.owner_role
+        if role not in OwnerRole.values:
+            fields[f"{key}.owner_role"] = [_("请选择负责人")]
+        elif role == OwnerRole.EXECUTOR and trigger != Trigger.EXECUTED:
+            fields[f"{key}.owner_role"] = [_("只有“执行划扣后”的规则可以由执行人回访")]
+        elif store is not None and role != OwnerRole.EXECUTOR and not _store_has_role(store, role):
+            fields[f"{key}.owner_role"] = [
+                _("%(store)s没有在职的%(role)s,该节点无法分配")
+                % {"store": store.name, "role": OwnerRole(role).label}
+            ]
+        script = (node.script or "").strip()
+        if not script:
+            fields[f"{key}.script"] = [_("话术不能为空")]
+        elif len(script) > 1000:
+            fields[f"{key}.script"] = [_("话术不能超过1000字")]
+        elif unknown := unknown_placeholders(script):
+            fields[f"{key}.script"] = [
+                _("无法识别的占位符:%(names)s(可用:{称呼} {姓名} {项目} {门店} {负责人})")
+                % {"names": _braced(unknown)}
+            ]
+        label = (node.label or "").strip()[:40]
+        cleaned.append(NodeIn(value, node.offset_unit, role, node.channel, script, label))
+    return cleaned
+
+
+def _clean_rule(scope: Scope, org_id: int, data: dict) -> dict:
+    """Check a rule as a whole; every problem is reported by field and nothing is saved."""
+    fields: dict[str, list] = {}
+    name = (data.get("name") or "").strip()
+    if not name:
+        fields["name"] = [_("请填写规则名称")]
+    elif len(name) > 60:
+        fields["name"] = [_("规则名称不能超过60字")]
+    trigger = data.get("trigger")
+    if trigger not in Trigger.values:
+        fields["trigger"] = [_("请选择触发条件")]
+    store = data.get("store")
+    if store is not None and (store.org_id != org_id or not scope.covers_store(store.pk)):
+        raise NotFound(_("门店不存在"))
+    if store is None and not scope.chain_wide:
+        fields["store_id"] = [_("门店只能设置本门店的规则,请选择门店")]
+    try:
+        wait_days = int(data.get("wait_days") or 0)
+    except (TypeError, ValueError):
+        wait_days = -1
+    if not 0 <= wait_days <= 365:
+        fields["wait_days"] = [_("等待天数须在0到365之间")]
+    elif trigger == Trigger.PAID_NOT_EXECUTED and wait_days < 1:
+        fields["wait_days"] = [_("“支付后未执行”需要设置等待天数(至少1天)")]
+    deal_statuses = list(dict.fromkeys(data.get("deal_statuses") or ()))
+    if set(deal_statuses) - set(DealStatus.values):
+        fields["deal_statuses"] = [_("成交标签无效")]
+    visit_types = list(dict.fromkeys(data.get("last_visit_types") or ()))
+    if set(visit_types) - set(VisitType.values):
+        fields["last_visit_types"] = [_("到访类型无效")]
+    item_ids = sorted({int(i) for i in data.get("item_ids") or ()})
+    items = list(Item.objects.filter(org_id=org_id, pk__in=item_ids))
+    if len(items) != len(item_ids):
+        fields["item_ids"] = [_("项目不存在")]
+    department_ids = sorted({int(i) for i in data.get("department_ids") or ()})
+    departments = list(Department.objects.filter(org_id=org_id, pk__in=department_ids))
+    if len(departments) != len(department_ids):
+        fields["department_ids"] = [_("科室不存在")]
+    nodes = _clean_nodes(data.get("nodes"), trigger=trigger, store=store, fields=fields)
+    if fields:
+        raise _invalid(fields)
+    return {
+        "name": name,
+        "trigger": trigger,
+        "store": store,
+        "wait_days": wait_days,
+        "is_active": bool(data.get("is_active", True)),
+        "deal_statuses": deal_statuses,
+        "last_visit_types": visit_types,
+        "items": items,
+        "departments": departments,
+        "nodes": nodes,
+    }
+
+
+def _rule_snapshot(rule: FollowupRule) -> dict:
+    data = audit.snapshot(rule, RULE_FIELDS)
+    data["item_ids"] = sorted(rule.items.values_list("pk", flat=True))
+    data["department_ids"] = sorted(rule.departments.values_list("pk", flat=True))
+    data["nodes"] = [
+        [n.offset_value, n.offset_unit, n.owner_role, n.channel, n.label, n.script]
+        for n in rule.nodes.all()
+    ]
+    return data
+
+
+def _write_nodes(rule: FollowupRule, nodes: list[NodeIn]) -> None:
+    """Nodes are kept by position, so a node keeps its id (and its tasks' de-duplication)
+    when a rule is edited."""
+    existing = list(rule.nodes.order_by("position", "id"))
+    for position, node in enumerate(nodes):
+        row = existing[position] if position < len(existing) else FollowupNode(rule=rule)
+        row.position = position
+        row.label, row.offset_value, row.offset_unit = (
+            node.label,
+            node.offset_value,
+            node.offset_unit,
+        )
+        row.owner_role, row.channel, row.script = node.owner_role, node.channel, node.script
+        row.save()
+    FollowupNode.objects.filter(pk__in=[n.pk for n in existing[len(nodes) :]]).delete()
+
+
+def _require_rule_editable(scope: Scope, rule: FollowupRule) -> None:
+    if rule.org_id != scope.org_id or (
+        rule.store_id is not None and not scope.covers_store(rule.store_id)
+    ):
+        raise NotFound(_("规则不存在"))
+    if rule.store_id is None and not scope.chain_wide:
+        raise BusinessError("forbidden", _("全连锁规则只能由总部修改"), status=403)
+
+
+@transaction.atomic
+def create_rule(org: Organization, *, by: Staff, **data) -> FollowupRule:
+    """A new rule; rejected field by field if it could never fire (no nodes, a negative offset,
+    an empty script, an owner role the store does not have)."""
+    scope = _scope(by)
+    policy.require(scope, "followup.manage_rules")
+    if org.pk != scope.org_id:
+        raise NotFound()
+    clean = _clean_rule(scope, org.pk, data)
+    nodes, items, departments = clean.pop("nodes"), clean.pop("items"), clean.pop("departments")
+    rule = FollowupRule.objects.create(org=org, **clean)
+    rule.items.set(items)
+    rule.departments.set(departments)
+    _write_nodes(rule, nodes)
+    audit.record(by, "followup_rule.created", rule, after=_rule_snapshot(rule))
+    return rule
+
+
+@transaction.atomic
+def update_rule(rule: FollowupRule, *, by: Staff, **data) -> FollowupRule:
+    """Edit a rule and its nodes under the same checks as creating one."""
+    scope = _scope(by)
+    policy.require(scope, "followup.manage_rules")
+    _require_rule_editable(scope, rule)
+    rule = FollowupRule.objects.select_for_update().get(pk=rule.pk)
+    clean = _clean_rule(scope, rule.org_id, data)
+    before = _rule_snapshot(rule)
+    nodes, items, departments = clean.pop("nodes"), clean.pop("items"), clean.pop("departments")
+    for name, value in clean.items():
+        setattr(rule, name, value)
+    rule.save()
+    rule.items.set(items)
+    rule.departments.set(departments)
+    _write_nodes(rule, nodes)
+    old, new = audit.changed(before, _rule_snapshot(rule))
+    audit.record(by, "followup_rule.updated", rule, before=old, after=new)
+    return rule
+
+
+@transaction.atomic
+def deactivate_rule(rule: FollowupRule, *, by: Staff) -> FollowupRule:
+    """Stop a rule from creating tasks; tasks it already created stay."""
+    scope = _scope(by)
+    policy.require(scope, "followup.manage_rules")
+    _require_rule_editable(scope, rule)
+    rule = FollowupRule.objects.select_for_update().get(pk=rule.pk)
+    if rule.is_active:
+        rule.is_active = False
+        rule.save(update_fields=["is_active", "updated_at"])
+        audit.record(by, "followup_rule.deactivated", rule, before={"is_active": True})
+    return rule
+
+
+@transaction.atomic
+def install_default_rules(org: Organization, *, by: Staff | None = None) -> list[FollowupRule]:
+    """Give a chain the shipped rules (defaults.py) it does not have yet, as editable rules.
+    The post-op rule covers the departments 整形外科 and 微整科; without them it is installed
+    inactive, for the chain to choose its own items or departments."""
+    if by is not None:
+        scope = _scope(by)
+        policy.require(scope, "followup.manage_rules")
+        if not scope.chain_wide or by.org_id != org.pk:
+            raise BusinessError("forbidden", _("只有总部可以安装默认规则"), status=403)
+    have = set(
+        FollowupRule.objects.filter(org=org)
+        .exclude(default_key="")
+        .values_list("default_key", flat=True)
+    )
+    created = []
+    for key, name, trigger, wait_days, department_names, nodes in DEFAULT_RULES:
+        if key in have:
+            continue
+        departments = list(Department.objects.filter(org=org, name__in=department_names))
+        rule = FollowupRule.objects.create(
+            org=org,
+            name=name,
+            trigger=trigger,
+            wait_days=wait_days,
+            default_key=key,
+            is_active=not department_names or bool(departments),
+        )
+        rule.departments.set(departments)
+        _write_nodes(rule, [NodeIn(v, u, r, c, s, label) for label, v, u, r, c, s in nodes])
+        audit.record(by, "followup_rule.created", rule, after=_rule_snapshot(rule), note="default")
+        created.append(rule)
+    return created
+
+
+# --- creating tasks ------------------------------------------------------------------------------
+def _store_staff(store: Store, role: str):
+    return store.staff.filter(role=role, is_active=True).order_by("pk")
+
+
+def _least_loaded(store: Store, role: str) -> Staff | None:
+    """Round robin by load: the active staff of the role in the store with the fewest pending
+    follow-up tasks (ties: the earliest account)."""
+    return (
+        _store_staff(store, role)
+        .annotate(
+            load=Count(
+                "followup_tasks",
+                filter=Q(followup_tasks__status=FollowupTask.Status.PENDING),
+            )
+        )
+        .order_by("load", "pk")
+        .first()
+    )
+
+
+def _of_role(staff: Staff | None, role: str, store: Store) -> Staff | None:
+    if staff is not None and staff.is_active and staff.role == role:
+        if staff.role == policy.HQ or staff.stores.filter(pk=store.pk).exists():
+            return staff
+    return None
+
+
+def resolve_owner(role: str, *, store: Store, customer: Customer, execution=None):
+    """(owner, note): the staff member for a node's owner role, or the store manager with the
+    reason when the store has nobody in that role."""
+    owner = None
+    if role == OwnerRole.CONSULTANT:
+        owner = _of_role(customer.consultant, policy.CONSULTANT, store)
+    elif role == OwnerRole.EXECUTOR and execution is not None:
+        owner = execution.performed_by if execution.performed_by.is_active else None
+    elif role in (OwnerRole.DOCTOR, OwnerRole.NURSE):
+        staff_role = STAFF_ROLE[role]
+        if execution is not None:
+            owner = _of_role(execution.performed_by, staff_role, store) or _of_role(
+                execution.assistant, staff_role, store
+            )
+        if owner is None and role == OwnerRole.DOCTOR:
+            owner = _of_role(customer.doctor, policy.DOCTOR, store)
+        if owner is None:
+            owner = _least_loaded(store, staff_role)
+    elif role == OwnerRole.CUSTOMER_SERVICE:
+        owner = _least_loaded(store, policy.SERVICE)
+    if owner is not None:
+        return owner, ""
+    manager = _store_staff(store, policy.MANAGER).first()
+    label = OwnerRole(role).label
+    if manager is not None:
+        return manager, _("无%(role)s,已转店长") % {"role": label}
+    hq = Staff.objects.filter(org_id=store.org_id, role=policy.HQ, is_active=True)
+    hq = hq.order_by("pk").first()
+    return hq, (_("无%(role)s,已转总部") % {"role": label}) if hq else ""
+
+
+def _insert(task: FollowupTask) -> bool:
+    """Insert unless this node already has a task for this cause (the unique constraint is the
+    guard when two triggers race)."""
+    if FollowupTask.objects.filter(node_id=task.node_id, cause=task.cause).exists():
+        return False
+    try:
+        with transaction.atomic():
+            task.save()
+    except IntegrityError:
+        return False
+    return True
+
+
+def create_tasks(
+    rule: FollowupRule,
+    *,
+    store: Store,
+    customer: Customer,
+    cause: str,
+    base: datetime,
+    item: Item | None = None,
+    execution=None,
+    source_line_id: int | None = None,
+) -> list[FollowupTask]:
+    """The tasks of every node of a rule that fired for `cause` at `base` (called inside the
+    transaction of the triggering action). Nodes that already have a task for the cause are
+    skipped, so a trigger that fires again creates nothing."""
+    windows = calling_windows(rule.org_id)
+    created = []
+    for node in rule.nodes.all():
+        owner, note = resolve_owner(
+            node.owner_role, store=store, customer=customer, execution=execution
+        )
+        if owner is None:
+            continue  # a chain with no manager and no HQ account: nobody to give it to
+        task = FollowupTask(
+            org_id=rule.org_id,
+            store=store,
+            customer=customer,
+            kind=rule.trigger,
+            rule=rule,
+            node=node,
+            cause=cause,
+            title=node.label or rule.name,
+            channel=node.channel,
+            owner_role=node.owner_role,
+            owner=owner,
+            owner_note=note,
+            script=fill_script(node.script, customer=customer, store=store, item=item, owner=owner),
+            due_at=duetime.due_at(
+                store, base, value=node.offset_value, unit=node.offset_unit, windows=windows
+            ),
+            item=item,
+            execution=execution,
+            source_line_id=source_line_id,
+        )
+        if _insert(task):
+            audit.record(None, "followup_task.created", task, after={"cause": cause})
+            created.append(task)
+    return created
+
+
+@transaction.atomic
+def cancel_tasks(tasks, *, reason: str) -> int:
+    """Close pending tasks whose cause went away (refund, appointment kept, paid after all)."""
+    now = timezone.now()
+    count = 0
+    for task in tasks.filter(status=FollowupTask.Status.PENDING).select_for_update().order_by("pk"):
+        task.status, task.cancelled_at, task.cancel_reason = (
+            FollowupTask.Status.CANCELLED,
+            now,
+            reason[:100],
+        )
+        task.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+        audit.record(None, "followup_task.cancelled", task, note=reason)
+        count += 1
+    return count
+
+
+# --- recording a result --------------------------------------------------------------------------
+def _valid_mobile(phone: str) -> bool:
+    return bool(MOBILE_RE.match(phone or ""))
+
+
+def _callback_sms(task: FollowupTask, by: Staff) -> None:
+    store = task.store
+    text = _(
+        "%(salutation)s您好!我是%(store)s的%(name)s,刚才给您打电话未能接通,方便的时候请您回电%(phone)s,谢谢!"
+    ) % {
+        "salutation": task.customer.salutation or task.customer.name,
+        "store": store.name,
+        "name": by.name,
+        "phone": store.phone or _("本店"),
+    }
+    queue_sms(
+        org_id=task.org_id,
+        phone=task.customer.phone,
+        text=text,
+        purpose="followup_callback",
+        customer_id=task.customer_id,
+    )
+
+
+def _responsible_doctor(task: FollowupTask):
+    execution = task.execution
+    if execution is not None:
+        for person in (execution.performed_by, execution.assistant):
+            if person is not None and person.is_active and person.role == policy.DOCTOR:
+                return person, ""
+    owner, note = resolve_owner(OwnerRole.DOCTOR, store=task.store, customer=task.customer)
+    return owner, note
+
+
+def _escalate(task: FollowupTask, *, by: Staff) -> FollowupTask:
+    """An abnormal post-op finding: a task for the responsible doctor, due at the next calling
+    time and never later than a day from now."""
+    doctor, note = _responsible_doctor(task)
+    if doctor is None:
+        raise BusinessError("no_doctor", _("门店没有可接收上报的医生"), status=409)
+    now = timezone.now()
+    due = min(
+        duetime.into_window(task.store, now, calling_windows(task.org_id)), now + timedelta(days=1)
+    )
+    escalation = FollowupTask.objects.create(
+        org_id=task.org_id,
+        store=task.store,
+        customer=task.customer,
+        kind=FollowupTask.Kind.ESCALATION,
+        cause=f"escalation:{task.pk}",
+        title=_("术后异常:医生1天内回访"),
+        channel=Channel.CALL,
+        owner_role=OwnerRole.DOCTOR,
+        owner=doctor,
+        owner_note=note,
+        script=task.abnormal_description,
+        due_at=due,
+        item=task.item,
+        execution=task.execution,
+        source_line_id=task.source_line_id,
+        escalated_from=task,
+    )
+    audit.record(by, "followup_task.escalated", escalation, after={"from": task.pk})
+    return escalation
+
+
+RESULT_FIELDS = [
+    "status",
+    "outcome",
+    "satisfaction",
+    "dissatisfaction_reason",
+    "notes",
+    "attempt_count",
+    "due_at",
+    "abnormal",
+    "abnormal_description",
+    "next_appointment_id",
+]
+
+
+def _clean_result(outcome, satisfaction, reason, notes, abnormal, description) -> dict:
+    fields = {}
+    if outcome not in FollowupTask.Outcome.values:
+        fields["outcome"] = [_("请选择回访结果")]
+    if satisfaction in ("", None):
+        satisfaction = None
+    else:
+        try:
+            satisfaction = int(satisfaction)
+        except (TypeError, ValueError):
+            satisfaction = 0
+        if not 1 <= satisfaction <= 5:
+            fields["satisfaction"] = [_("满意度须为1到5分")]
+        elif outcome != FollowupTask.Outcome.REACHED:
+            fields["satisfaction"] = [_("未接通时不能填写满意度")]
+    reason = reason or ""
+    if reason and reason not in FollowupTask.Reason.values:
+        fields["dissatisfaction_reason"] = [_("请选择不满意原因")]
+    notes = (notes or "").strip()
+    if len(notes) > 2000:
+        fields["notes"] = [_("回访记录不能超过2000字")]
+    description = (description or "").strip()
+    if abnormal:
+        if outcome != FollowupTask.Outcome.REACHED:
+            fields["abnormal"] = [_("只有接通后才能上报术后异常")]
+        elif not description:
+            fields["abnormal_description"] = [_("请描述异常情况")]
+        elif len(description) > 300:
+            fields["abnormal_description"] = [_("异常情况不能超过300字")]
+    if fields:
+        first = next(iter(fields.values()))[0]
+        raise BusinessError("invalid_result", first, fields=fields, status=422)
+    return {
+        "outcome": outcome,
+        "satisfaction": satisfaction,
+        "dissatisfaction_reason": reason,
+        "notes": notes,
+        "abnormal": bool(abnormal),
+        "abnormal_description": description if abnormal else "",
+    }
+
+
+@transaction.atomic
+def complete_task(
+    task: FollowupTask,
+    *,
+    by: Staff,
+    outcome: str,
+    satisfaction=None,
+    dissatisfaction_reason: str = "",
+    notes: str = "",
+    abnormal: bool = False,
+    abnormal_description: str = "",
+    next_appointment_at: datetime | None = None,
+    next_appointment_purpose: str = "checkup",
+) -> FollowupTask:
+    """Record a follow-up's result, once. Not reached: an SMS asks the customer to call back and
+    the task comes back at the next calling window, up to 3 attempts, then it closes as not
+    reached. An abnormal post-op finding escalates to the responsible doctor. A next appointment
+    can be booked from the task (under the booking rules)."""
+    scope = _scope(by)
+    policy.require(scope, "followup.complete")
+    if not tasks_for(scope).filter(pk=task.pk).exists():
+        raise NotFound(_("回访任务不存在"))
+    task = (
+        FollowupTask.objects.select_for_update(of=("self",))
+        .select_related("store", "customer", "execution__performed_by", "execution__assistant")
+        .get(pk=task.pk)
+    )
+    if task.status != FollowupTask.Status.PENDING:
+        raise BusinessError("task_closed", _("该回访任务已完成或已取消,不能重复提交"), status=409)
+    result = _clean_result(
+        outcome, satisfaction, dissatisfaction_reason, notes, abnormal, abnormal_description
+    )
+    before = audit.snapshot(task, RESULT_FIELDS)
+    now = timezone.now()
+    for name, value in result.items():
+        setattr(task, name, value)
+    if outcome == FollowupTask.Outcome.NOT_REACHED:
+        task.attempt_count += 1
+        if _valid_mobile(task.customer.phone):
+            _callback_sms(task, by)
+        if task.attempt_count < MAX_ATTEMPTS:
+            task.due_at = duetime.next_window_start(task.store, now, calling_windows(task.org_id))
+        else:
+            task.status, task.completed_at, task.completed_by = FollowupTask.Status.DONE, now, by
+    else:
+        task.status, task.completed_at, task.completed_by = FollowupTask.Status.DONE, now, by
+    if next_appointment_at is not None:
+        try:
+            task.next_appointment = scheduling.book_appointment(
+                task.store,
+                customer=task.customer,
+                starts_at=next_appointment_at,
+                ends_at=next_appointment_at + timedelta(minutes=APPOINTMENT_MINUTES),
+                purpose=next_appointment_purpose,
+                note=_("回访预约"),
+                by=by,
+            )
+        except BusinessError as error:
+            if error.status in (403, 404):
+                raise
+            message = error.message
+            raise BusinessError(
+                error.code, message, fields={"next_appointment_at": [message]}, status=422
+            ) from None
+    task.save()
+    if task.abnormal:
+        _escalate(task, by=by)
+    old, new = audit.changed(before, audit.snapshot(task, RESULT_FIELDS))
+    audit.record(by, "followup_task.recorded", task, before=old, after=new)
+    return task
+
+
+# --- medical advice (医嘱) -----------------------------------------------------------------------
+@transaction.atomic
+def save_advice_template(
+    org: Organization, *, item: Item, text: str, is_active: bool = True, by: Staff
+) -> AdviceTemplate:
+    """Set the medical advice for a service item (one per item; HQ)."""
+    scope = _scope(by)
+    policy.require(scope, "followup.manage_advice")
+    if org.pk != scope.org_id or item.org_id != org.pk:
+        raise NotFound(_("项目不存在"))
+    fields = {}
+    if item.kind != Item.Kind.SERVICE:
+        fields["item_id"] = [_("只有服务项目可以设置医嘱")]
+    text = (text or "").strip()
+    if not text:
+        fields["text"] = [_("请填写医嘱内容")]
+    elif len(text) > 500:
+        fields["text"] = [_("医嘱内容不能超过500字")]
+    elif unknown := unknown_placeholders(text):
+        fields["text"] = [_("无法识别的占位符:%(names)s") % {"names": _braced(unknown)}]
+    if fields:
+        first = next(iter(fields.values()))[0]
+        raise BusinessError("invalid_advice", first, fields=fields, status=422)
+    template = AdviceTemplate.objects.select_for_update().filter(
+        org=org, item=item
+    ).first() or AdviceTemplate(org=org, item=item)
+    before = audit.snapshot(template, ["text", "is_active"]) if template.pk else None
+    template.text, template.is_active, template.updated_by = text, bool(is_active), by
+    template.save()
+    audit.record(
+        by,
+        "advice_template.saved",
+        template,
+        before=before,
+        after=audit.snapshot(template, ["item_id", "text", "is_active"]),
+    )
+    return template
+
+
+def send_advice(*, org_id: int, store: Store, customer: Customer, item: Item) -> bool:
+    """After an execution: the item's medical advice to the customer by SMS, if there is an
+    active template and the customer's mobile is valid."""
+    template = AdviceTemplate.objects.filter(org_id=org_id, item=item, is_active=True).first()
+    if template is None or not _valid_mobile(customer.phone):
+        return False
+    queue_sms(
+        org_id=org_id,
+        phone=customer.phone,
+        text=fill_script(template.text, customer=customer, store=store, item=item),
+        purpose="medical_advice",
+        customer_id=customer.pk,
+    )
+    return True

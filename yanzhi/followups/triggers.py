@@ -1,0 +1,339 @@
+"""When follow-up rules fire. Event handlers (subscribed in apps.py to the domain events of the
+apps below, docs/events.md) run inside the transaction of the action that caused them; the
+time-based triggers (paid but not executed for N days, birthdays) run from
+`run_scheduled_triggers`, which remembers the days it processed per store and catches up on
+missed days (at most 7 days back)."""
+
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from yanzhi.core.timeutil import store_day_bounds, store_today
+from yanzhi.customers.models import Customer, CustomerSummary
+from yanzhi.followups import services
+from yanzhi.followups.models import (
+    SCHEDULED_TRIGGERS,
+    DealStatus,
+    FollowupRule,
+    FollowupTask,
+    Trigger,
+    TriggerRun,
+)
+from yanzhi.org.models import Store
+from yanzhi.sales.models import OrderLine, Payment
+from yanzhi.treatments.models import Entitlement, Execution
+
+CATCH_UP_DAYS = 7
+
+
+# --- which rules apply ---------------------------------------------------------------------------
+def _deal_status(summary: CustomerSummary | None) -> str:
+    deals = summary.deal_count if summary else 0
+    return DealStatus.NONE if deals == 0 else DealStatus.FIRST if deals == 1 else DealStatus.REPEAT
+
+
+def _summary(customer: Customer) -> CustomerSummary | None:
+    try:
+        return customer.summary
+    except CustomerSummary.DoesNotExist:
+        return None
+
+
+def _rules(org_id: int, trigger: str, store_id: int) -> list[FollowupRule]:
+    return list(
+        FollowupRule.objects.filter(org_id=org_id, trigger=trigger, is_active=True)
+        .filter(Q(store__isnull=True) | Q(store_id=store_id))
+        .prefetch_related("nodes", "items", "departments")
+    )
+
+
+def applies(rule: FollowupRule, customer: Customer, item=None) -> bool:
+    """The rule's filters: deal status, last visit type, and items or departments (an item
+    matches when it is one of the rule's items or belongs to one of its departments)."""
+    summary = _summary(customer)
+    if rule.deal_statuses and _deal_status(summary) not in rule.deal_statuses:
+        return False
+    if rule.last_visit_types and (summary.last_visit_type if summary else "") not in (
+        rule.last_visit_types
+    ):
+        return False
+    item_ids = {i.pk for i in rule.items.all()}
+    department_ids = {d.pk for d in rule.departments.all()}
+    if item_ids or department_ids:
+        if item is None:
+            return False
+        return item.pk in item_ids or item.department_id in department_ids
+    return True
+
+
+def _fire(trigger, *, store, customer, cause, base, item=None, **extra) -> list[FollowupTask]:
+    created = []
+    for rule in _rules(store.org_id, trigger, store.pk):
+        if applies(rule, customer, item):
+            created += services.create_tasks(
+                rule, store=store, customer=customer, cause=cause, base=base, item=item, **extra
+            )
+    return created
+
+
+def _customer(customer_id: int) -> Customer:
+    return Customer.objects.select_related("consultant", "doctor", "summary").get(pk=customer_id)
+
+
+def _has_rules(org_id: int, trigger: str) -> bool:
+    return FollowupRule.objects.filter(org_id=org_id, trigger=trigger, is_active=True).exists()
+
+
+# --- event handlers ------------------------------------------------------------------------------
+def on_customer_created(*, customer_id: int, org_id: int, store_id: int, created_at, **_):
+    if not _has_rules(org_id, Trigger.CUSTOMER_CREATED):
+        return
+    _fire(
+        Trigger.CUSTOMER_CREATED,
+        store=Store.objects.get(pk=store_id),
+        customer=_customer(customer_id),
+        cause=f"customer:{customer_id}",
+        base=created_at,
+    )
+
+
+def on_appointment_missed(
+    *, appointment_id: int, org_id: int, store_id: int, customer_id: int, **_
+):
+    if not _has_rules(org_id, Trigger.APPOINTMENT_MISSED):
+        return
+    _fire(
+        Trigger.APPOINTMENT_MISSED,
+        store=Store.objects.get(pk=store_id),
+        customer=_customer(customer_id),
+        cause=f"appointment:{appointment_id}",
+        base=timezone.now(),
+    )
+
+
+def on_appointment_arrived(*, org_id: int, customer_id: int, **_):
+    """The customer kept an appointment after all: their no-show follow-ups are moot."""
+    services.cancel_tasks(
+        FollowupTask.objects.filter(
+            org_id=org_id, customer_id=customer_id, kind=FollowupTask.Kind.APPOINTMENT_MISSED
+        ),
+        reason="appointment kept",
+    )
+
+
+def paid_on(org_id: int, customer_id: int, day: date) -> bool:
+    """Whether the customer paid anything (any order, any method) on that business day."""
+    return Payment.objects.filter(
+        org_id=org_id,
+        order__customer_id=customer_id,
+        business_date=day,
+        refund_of__isnull=True,
+    ).exists()
+
+
+def on_visit_closed(
+    *, visit_id: int, org_id: int, store_id: int, customer_id: int, day: date, left_at, **_
+):
+    """A visit ended without any payment that day: 到访未支付."""
+    if not _has_rules(org_id, Trigger.VISITED_NOT_PAID) or paid_on(org_id, customer_id, day):
+        return
+    _fire(
+        Trigger.VISITED_NOT_PAID,
+        store=Store.objects.get(pk=store_id),
+        customer=_customer(customer_id),
+        cause=f"visit:{visit_id}",
+        base=left_at,
+    )
+
+
+def on_order_paid(*, org_id: int, customer_id: int, **_):
+    """The customer paid after all: 到访未支付 follow-ups are closed."""
+    services.cancel_tasks(
+        FollowupTask.objects.filter(
+            org_id=org_id, customer_id=customer_id, kind=FollowupTask.Kind.VISITED_NOT_PAID
+        ),
+        reason="paid",
+    )
+
+
+def _cancel_for_lines(org_id: int, line_ids, reason: str) -> int:
+    return services.cancel_tasks(
+        FollowupTask.objects.filter(
+            org_id=org_id,
+            source_line_id__in=list(line_ids),
+            kind__in=[FollowupTask.Kind.PAID_NOT_EXECUTED, FollowupTask.Kind.EXECUTED],
+        ),
+        reason=reason,
+    )
+
+
+def on_order_refunded(*, org_id: int, line_ids, **_):
+    """Refunded lines: their paid-but-not-executed and post-treatment follow-ups are closed."""
+    _cancel_for_lines(org_id, line_ids, "refunded")
+
+
+def on_order_reversed(*, order_id: int, org_id: int, **_):
+    line_ids = OrderLine.objects.filter(order_id=order_id).values_list("pk", flat=True)
+    _cancel_for_lines(org_id, line_ids, "order reversed")
+
+
+def on_execution_done(
+    *, execution_id: int, org_id: int, store_id: int, customer_id: int, item_id: int, **_
+):
+    """After an execution: the post-treatment nodes, and the item's medical advice by SMS."""
+    execution = Execution.objects.select_related(
+        "store", "item", "entitlement", "performed_by", "assistant"
+    ).get(pk=execution_id)
+    customer = _customer(customer_id)
+    services.send_advice(
+        org_id=org_id, store=execution.store, customer=customer, item=execution.item
+    )
+    if not _has_rules(org_id, Trigger.EXECUTED):
+        return
+    _fire(
+        Trigger.EXECUTED,
+        store=execution.store,
+        customer=customer,
+        cause=f"execution:{execution_id}",
+        base=timezone.now(),
+        item=execution.item,
+        execution=execution,
+        source_line_id=execution.entitlement.source_line_id,
+    )
+
+
+HANDLERS = {
+    "customer.created": on_customer_created,
+    "appointment.missed": on_appointment_missed,
+    "appointment.arrived": on_appointment_arrived,
+    "visit.closed": on_visit_closed,
+    "order.paid": on_order_paid,
+    "order.refunded": on_order_refunded,
+    "order.reversed": on_order_reversed,
+    "execution.done": on_execution_done,
+}
+
+
+# --- time-based triggers -------------------------------------------------------------------------
+def _paid_not_executed(store: Store, day: date) -> int:
+    """Courses bought N days before `day` (the rule's wait) with no session executed yet."""
+    count = 0
+    start_of_day = store_day_bounds(store, day)[0]
+    for rule in _rules(store.org_id, Trigger.PAID_NOT_EXECUTED, store.pk):
+        paid_day = day - timedelta(days=rule.wait_days)
+        start, end = store_day_bounds(store, paid_day)
+        courses = (
+            Entitlement.objects.filter(
+                org_id=store.org_id,
+                store_id=store.pk,
+                source_line_id__isnull=False,
+                status=Entitlement.Status.ACTIVE,
+                created_at__gte=start,
+                created_at__lt=end,
+            )
+            .exclude(Exists(Execution.objects.filter(entitlement_id=OuterRef("pk"))))
+            .select_related("item", "customer__consultant", "customer__summary")
+            .order_by("pk")
+        )
+        for course in courses:
+            if applies(rule, course.customer, course.item):
+                count += len(
+                    services.create_tasks(
+                        rule,
+                        store=store,
+                        customer=course.customer,
+                        cause=f"entitlement:{course.pk}",
+                        base=start_of_day,
+                        item=course.item,
+                        source_line_id=course.source_line_id,
+                    )
+                )
+    return count
+
+
+def _birthdays(store: Store, day: date) -> int:
+    """Customers of the store whose birthday is `day` (29 February: on 28 February in other
+    years)."""
+    rules = _rules(store.org_id, Trigger.BIRTHDAY, store.pk)
+    if not rules:
+        return 0
+    match = Q(birth_date__month=day.month, birth_date__day=day.day)
+    leap = date(day.year, 3, 1) - timedelta(days=1)
+    if day.month == 2 and day.day == 28 and leap.day == 28:
+        match |= Q(birth_date__month=2, birth_date__day=29)
+    customers = (
+        Customer.objects.filter(match, org_id=store.org_id, store_id=store.pk)
+        .select_related("consultant", "summary")
+        .order_by("pk")
+    )
+    start_of_day = store_day_bounds(store, day)[0]
+    count = 0
+    for customer in customers:
+        for rule in rules:
+            if applies(rule, customer):
+                count += len(
+                    services.create_tasks(
+                        rule,
+                        store=store,
+                        customer=customer,
+                        cause=f"birthday:{day.year}",
+                        base=start_of_day,
+                    )
+                )
+    return count
+
+
+RUNNERS = {Trigger.PAID_NOT_EXECUTED: _paid_not_executed, Trigger.BIRTHDAY: _birthdays}
+
+
+def days_to_process(store: Store, trigger: str, until: date) -> list[date]:
+    """The days after the last one processed, up to `until`, at most 7 days back; a store never
+    processed starts at `until`."""
+    earliest = until - timedelta(days=CATCH_UP_DAYS - 1)
+    done = set(
+        TriggerRun.objects.filter(
+            store_id=store.pk, trigger=trigger, day__gte=earliest, day__lte=until
+        ).values_list("day", flat=True)
+    )
+    last = (
+        TriggerRun.objects.filter(store_id=store.pk, trigger=trigger, day__lte=until)
+        .order_by("-day")
+        .values_list("day", flat=True)
+        .first()
+    )
+    if last is None:
+        return [] if until in done else [until]
+    start = max(earliest, last + timedelta(days=1))
+    days = [start + timedelta(days=n) for n in range((until - start).days + 1)]
+    return [d for d in days if d not in done]
+
+
+@transaction.atomic
+def run_store_trigger(store: Store, trigger: str, day: date) -> int | None:
+    """Process one day of one trigger for one store, once: None if it was processed already."""
+    run, created = TriggerRun.objects.get_or_create(
+        store=store, trigger=trigger, day=day, defaults={"org_id": store.org_id}
+    )
+    if not created:
+        return None
+    run.task_count = RUNNERS[trigger](store, day)
+    run.save(update_fields=["task_count"])
+    return run.task_count
+
+
+def run_scheduled_triggers(*, day: date | None = None, org_id: int | None = None) -> dict:
+    """Every time-based trigger for every active store, for `day` (default: each store's today)
+    and the missed days before it. Safe to run any number of times."""
+    stores = Store.objects.filter(is_active=True).order_by("pk")
+    if org_id is not None:
+        stores = stores.filter(org_id=org_id)
+    totals = {trigger.value: 0 for trigger in SCHEDULED_TRIGGERS}
+    for store in stores:
+        today = store_today(store)
+        until = min(day, today) if day is not None else today
+        for trigger in SCHEDULED_TRIGGERS:
+            for each in days_to_process(store, trigger, until):
+                totals[trigger.value] += run_store_trigger(store, trigger, each) or 0
+    return totals
