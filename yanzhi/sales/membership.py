@@ -117,11 +117,16 @@ def _refresh_batch(org_id: int, customer_ids: list[int], start: date, levels) ->
 
 
 def refresh_all(
-    org_id: int | None = None, today: date | None = None, *, batch_size: int = BATCH
+    org_id: int | None = None,
+    today: date | None = None,
+    *,
+    store_id: int | None = None,
+    batch_size: int = BATCH,
 ) -> RefreshResult:
-    """Recompute every customer of every chain (or of `org_id`), in batches of `batch_size`
-    customers, one aggregate query each, one transaction each. Idempotent: a second run changes
-    nothing. `today` defaults to each store's own today. Returns the counts."""
+    """Recompute every customer of every chain (or of `org_id`, or only the customers whose
+    home store is `store_id` — the worker's daily job runs per store), in batches of
+    `batch_size` customers, one aggregate query each, one transaction each. Idempotent: a second
+    run changes nothing. `today` defaults to each store's own today. Returns the counts."""
     total = RefreshResult()
     orgs = Organization.objects.order_by("pk")
     if org_id is not None:
@@ -129,7 +134,10 @@ def refresh_all(
     for org_pk in orgs.values_list("pk", flat=True):
         levels = membership.active_levels(org_pk)
         months = membership.window_months(org_pk)
-        for store in Store.objects.filter(org_id=org_pk).order_by("pk"):
+        stores = Store.objects.filter(org_id=org_pk).order_by("pk")
+        if store_id is not None:
+            stores = stores.filter(pk=store_id)
+        for store in stores:
             start = window_start(today or store_today(store), months)
             ids = list(
                 Customer.objects.filter(org_id=org_pk, store=store)

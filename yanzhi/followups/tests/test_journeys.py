@@ -311,3 +311,24 @@ def test_windows_are_configurable_per_chain(rules, staff_a, chain, hq_admin, sto
     )
     assert tasks(customer=customer) == [("建档24小时内", "a_service", "03-16 13:00", "pending")]
     assert timedelta(0) < FollowupTask.objects.get().due_at - local("2026-03-16 10:30")
+
+
+def test_the_workers_schedule_runs_the_time_based_rules_once(
+    rules, staff_a, customer, eyelid, sell, at
+):
+    """The same journey through the worker's daily schedule instead of the command."""
+    from yanzhi.core.schedule import registered_jobs
+    from yanzhi.messaging.schedule import run_due_jobs
+
+    jobs = {"followup_triggers": registered_jobs()["followup_triggers"]}
+    sell(customer, eyelid)
+    # the worker was down from the 17th to the 22nd; at 06:00 on the 23rd it catches up
+    at("2026-03-23 06:30")
+    run_due_jobs(jobs=jobs)
+    assert tasks(customer=customer) == [
+        ("支付5天后未执行", "a_consultant", "03-21 11:00", "pending")
+    ]
+    # a second pass of the schedule, later that day, creates nothing
+    at("2026-03-23 18:00")
+    assert run_due_jobs(jobs=jobs) == []
+    assert FollowupTask.objects.filter(customer=customer).count() == 1

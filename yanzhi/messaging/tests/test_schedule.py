@@ -120,7 +120,12 @@ def test_two_workers_at_once_run_each_period_once(store_a, store_b):
 
 def test_the_apps_register_their_jobs():
     jobs = registered_jobs()
-    assert {"close_open_visits", "mark_no_shows", "expire_courses", "appointment_reminders"} <= set(
-        jobs
-    )
+    assert {
+        "close_open_visits",
+        "mark_no_shows",
+        "expire_courses",
+        "appointment_reminders",
+        "refresh_member_levels",
+        "followup_triggers",
+    } <= set(jobs)
     assert jobs["appointment_reminders"].catch_up_days == 0

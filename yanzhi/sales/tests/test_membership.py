@@ -233,3 +233,24 @@ def test_refresh_issues_a_fixed_number_of_queries_per_batch(ladder, store_a, hyd
     Customer.objects.update(rolling_spend_amount=Decimal("1.00"))
     many = queries_for_refresh()
     assert few == many
+
+
+def test_the_workers_nightly_job_lowers_the_level_once(
+    ladder, open_pending, hydra, customer, store_a_cashier
+):
+    from yanzhi.core.schedule import registered_jobs
+    from yanzhi.messaging.schedule import run_due_jobs
+
+    services.pay_order(
+        open_pending([(hydra.pk, 5, 0)]),
+        payments=[cash("5000")],
+        business_date=date(2025, 4, 1),
+        by=store_a_cashier,
+    )
+    assert level_of(customer)[0] == "金卡"
+    jobs = {"refresh_member_levels": registered_jobs()["refresh_member_levels"]}
+    with time_machine.travel("2026-05-02 01:30:00+08:00", tick=False):
+        runs = run_due_jobs(jobs=jobs)
+        assert runs and {r.status for r in runs} == {"succeeded"}
+        assert level_of(customer) == ("普通会员", Decimal("0.00"))  # the zero-spend level
+        assert run_due_jobs(jobs=jobs) == []
