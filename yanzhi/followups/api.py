@@ -4,7 +4,7 @@ scoped queries as the pages."""
 from datetime import datetime
 
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 
 from yanzhi.catalog.queries import items_for
 from yanzhi.followups import queries, services
@@ -58,7 +58,7 @@ def get_rule(request, rule_id: int):
 @router.post("/followup-rules", response={201: RuleOut})
 def create_rule(request, data: RuleIn):
     rule = services.create_rule(request.auth.org, by=request.auth, **_rule_data(request, data))
-    return 201, queries.get_rule(request.scope, rule.pk)
+    return Status(201, queries.get_rule(request.scope, rule.pk))
 
 
 @router.put("/followup-rules/{rule_id}", response=RuleOut)
