@@ -15,14 +15,18 @@ from yanzhi.core.errors import BusinessError
 from yanzhi.customers import queries as customer_queries
 from yanzhi.sales import queries, services
 from yanzhi.sales.models import Order
-from yanzhi.sales.views import _fallback_lines, _int, _posted_lines, _refused, requires
+from yanzhi.sales.views import (
+    _fallback_lines,
+    _field_error,
+    _int,
+    _posted_channel,
+    _posted_lines,
+    _refused,
+    requires,
+)
 from yanzhi.visits.queries import visits_for
 
 TEMPLATE = "sales/order_edit.html"
-
-
-def _field_error(code: str, field: str, message) -> BusinessError:
-    return BusinessError(code, message, fields={field: [message]}, status=422)
 
 
 def _posted_visit(request):
@@ -35,16 +39,6 @@ def _posted_visit(request):
     if visit is None:
         raise _field_error("invalid_visit", "visit_id", _("到访记录不属于该客户或本门店"))
     return visit
-
-
-def _posted_channel(request):
-    raw = request.POST.get("sales_channel", "")
-    if not raw:
-        return None
-    channel = customer_queries.channels_for(request.scope).filter(pk=_int(raw) or 0).first()
-    if channel is None:
-        raise _field_error("invalid_channel", "sales_channel_id", _("销售渠道不存在"))
-    return channel
 
 
 def _context(request, order: Order, **values) -> dict:

@@ -69,6 +69,21 @@ def _refused(error: BusinessError):
         raise PermissionDenied(str(error.message))
 
 
+def _field_error(code: str, field: str, message) -> BusinessError:
+    return BusinessError(code, message, fields={field: [message]}, status=422)
+
+
+def _posted_channel(request):
+    """The sales channel chosen on an order screen ('' = none), one of the chain's channels."""
+    raw = request.POST.get("sales_channel", "")
+    if not raw:
+        return None
+    channel = customer_queries.channels_for(request.scope).filter(pk=_int(raw) or 0).first()
+    if channel is None:
+        raise _field_error("invalid_channel", "sales_channel_id", _("销售渠道不存在"))
+    return channel
+
+
 def _posted_lines(request) -> list[tuple]:
     ids = request.POST.getlist("item_id")
     quantities = request.POST.getlist("quantity")
@@ -139,10 +154,16 @@ def order_new(request):
         "error": None,
         "order_type": request.POST.get("order_type", ""),
         "note": request.POST.get("note", ""),
+        "channels": list(customer_queries.channels_for(request.scope, active_only=True)),
+        # the customer's own source channel unless the screen says otherwise
+        "channel_id": _int(request.POST.get("sales_channel"))
+        if request.method == "POST"
+        else customer.source_channel_id,
     }
     if request.method == "POST":
         raw = _posted_lines(request)
         try:
+            channel = _posted_channel(request)
             priced = services.price_lines(store, raw) if raw else []
             context["lines"] = priced
             action = request.POST.get("action", "preview")
@@ -154,6 +175,7 @@ def order_new(request):
                     lines=raw,
                     visit=visit,
                     order_type=context["order_type"],
+                    sales_channel=channel,
                     note=context["note"],
                 )
                 if action == "submit":

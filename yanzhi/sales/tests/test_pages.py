@@ -139,3 +139,43 @@ def test_deal_definition_and_liability_pages(client_for, hq_admin, store_a_manag
     assert client_for(store_a_manager).get("/settings/deal-definition/").status_code == 403
     page = client_for(store_a_manager).get("/sales/prepaid-liability/").content.decode()
     assert "¥11,000.00" in page
+
+
+def test_order_screen_takes_the_sales_channel(client_for, store_a_consultant, customer, hydra):
+    from yanzhi.customers.models import SourceChannel
+
+    douyin = SourceChannel.objects.create(org=customer.org, name="抖音团购")
+    customer.source_channel = douyin
+    customer.save()
+    c = client_for(store_a_consultant)
+    # the customer's own channel is proposed
+    page = c.get(f"/orders/new/?customer={customer.pk}").content.decode()
+    assert f'<option value="{douyin.pk}" selected>' in page
+    # a channel of another chain is refused, nothing opened
+    r = c.post(
+        "/orders/new/",
+        {
+            "customer": customer.pk,
+            "item_id": [hydra.pk],
+            "quantity": ["1"],
+            "discount": ["0"],
+            "sales_channel": "999999",
+            "action": "draft",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert r.status_code == 422 and "销售渠道不存在" in r.content.decode()
+    assert not Order.objects.exists()
+    c.post(
+        "/orders/new/",
+        {
+            "customer": customer.pk,
+            "item_id": [hydra.pk],
+            "quantity": ["1"],
+            "discount": ["0"],
+            "sales_channel": str(douyin.pk),
+            "action": "draft",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert Order.objects.get().sales_channel == douyin
