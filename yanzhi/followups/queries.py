@@ -48,7 +48,16 @@ def tasks_for(scope: Scope) -> QuerySet[FollowupTask]:
 
 def get_task(scope: Scope, pk: int) -> FollowupTask:
     qs = tasks_for(scope).select_related(
-        "store", "customer", "owner", "item", "rule", "escalated_from", "next_appointment"
+        "store",
+        "customer__consultant",
+        "customer__doctor",
+        "customer__member_level",
+        "customer__summary",
+        "owner",
+        "item",
+        "rule",
+        "escalated_from",
+        "next_appointment",
     )
     return get_object_or_404(qs, pk=pk)
 
