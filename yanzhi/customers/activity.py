@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Case, CharField, F, Value, When
+from django.db.models import Case, CharField, Count, F, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -90,6 +90,15 @@ def set_settings(
     return row
 
 
+def counts_for(scope) -> list[tuple[str, str, int]]:
+    """(value, label, customers) per class, for the stores the viewer sees (one query)."""
+    rows = CustomerSummary.objects.filter(org_id=scope.org_id)
+    if scope.store_ids is not None:
+        rows = rows.filter(store_id__in=scope.store_ids)
+    counts = dict(rows.values_list("activity").annotate(n=Count("pk")).order_by())
+    return [(value, label, counts.get(value, 0)) for value, label in MemberActivity.choices]
+
+
 # --- the definition ------------------------------------------------------------------------------
 def classify(
     *,
@@ -126,14 +135,10 @@ def _class_expression(store: Store, today: date, settings: ActivitySettings) -> 
 
     return Case(
         When(deal_count=0, then=Value(MemberActivity.NON_MEMBER)),
-        When(
-            first_deal_at__gte=since(settings.new_member_days), then=Value(MemberActivity.NEW)
-        ),
+        When(first_deal_at__gte=since(settings.new_member_days), then=Value(MemberActivity.NEW)),
         When(last_seen__isnull=True, then=Value(MemberActivity.ACTIVE)),
         When(last_seen__gte=since(settings.sleeping_days), then=Value(MemberActivity.ACTIVE)),
-        When(
-            last_seen__gte=since(settings.deep_sleep_days), then=Value(MemberActivity.SLEEPING)
-        ),
+        When(last_seen__gte=since(settings.deep_sleep_days), then=Value(MemberActivity.SLEEPING)),
         default=Value(MemberActivity.DEEP_SLEEP),
         output_field=CharField(),
     )
@@ -188,9 +193,7 @@ def refresh_store(
     now = timezone.now()
     result = Refreshed(moved={}, became_sleeping=[])
     for target in MemberActivity.values:
-        pairs = list(
-            rows.filter(target=target).order_by("pk").values_list("pk", "activity")
-        )
+        pairs = list(rows.filter(target=target).order_by("pk").values_list("pk", "activity"))
         result.moved[target] = len(pairs)
         for start in range(0, len(pairs), BATCH):
             batch = pairs[start : start + BATCH]

@@ -95,7 +95,9 @@ class RuleForm(Styled, forms.Form):
         label=_("日期"),
         max_length=300,
         required=False,
-        help_text=_("节日/指定日期:每年的“月-日”如 03-08,或某年的“年-月-日”如 2027-02-06,用逗号分隔"),
+        help_text=_(
+            "节日/指定日期:每年的“月-日”如 03-08,或某年的“年-月-日”如 2027-02-06,用逗号分隔"
+        ),
     )
     item_ids = forms.TypedMultipleChoiceField(label=_("项目"), coerce=int, required=False)
     department_ids = forms.TypedMultipleChoiceField(
