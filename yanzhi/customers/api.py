@@ -4,8 +4,10 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from yanzhi.core.errors import BusinessError
-from yanzhi.customers import membership, queries, services
+from yanzhi.customers import activity, membership, queries, services
 from yanzhi.customers.schemas import (
+    ActivitySettingsIn,
+    ActivitySettingsOut,
     ChannelIn,
     ChannelOut,
     ChannelPatch,
@@ -272,3 +274,17 @@ def put_membership_program(request, data: MembershipProgramIn):
     return membership.set_program(
         request.auth.org, window_months=data.window_months, by=request.auth
     )
+
+
+@router.get("/member-activity-settings", response=ActivitySettingsOut)
+def get_member_activity_settings(request):
+    """The chain's member-activity thresholds in days (会员活跃度)."""
+    policy.require(request.scope, "membership.view")
+    return activity.settings_of(request.scope.org_id)
+
+
+@router.put("/member-activity-settings", response=ActivitySettingsOut)
+def put_member_activity_settings(request, data: ActivitySettingsIn):
+    """HQ: the thresholds (1–3650 days, new < sleeping < deep sleep); customers are
+    re-classified at once."""
+    return activity.set_settings(request.auth.org, by=request.auth, **data.dict())

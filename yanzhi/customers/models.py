@@ -287,6 +287,51 @@ class VisitType(models.TextChoices):
     REPURCHASE = "repurchase", _("再消费")
 
 
+class MemberActivity(models.TextChoices):
+    """会员活跃度 (docs/decisions.md, "Member activity"): kept on the customer's summary."""
+
+    NON_MEMBER = "non_member", _("非会员")
+    NEW = "new", _("新会员")
+    ACTIVE = "active", _("活跃会员")
+    SLEEPING = "sleeping", _("沉睡会员")
+    DEEP_SLEEP = "deep_sleep", _("深度睡眠会员")
+
+
+class ActivitySettings(TimeStampedModel):
+    """A chain's member-activity thresholds in days (one row per chain; absent = the defaults,
+    from the repurchase window in PRODUCT.md: most repurchases come within 3 months of the first
+    deal, a return is unlikely after 6–12 months without one)."""
+
+    DEFAULT_NEW_MEMBER_DAYS = 90
+    DEFAULT_SLEEPING_DAYS = 180
+    DEFAULT_DEEP_SLEEP_DAYS = 365
+
+    org = models.OneToOneField(
+        "org.Organization", on_delete=models.PROTECT, related_name="activity_settings"
+    )
+    new_member_days = models.PositiveSmallIntegerField(
+        _("新会员天数"), default=DEFAULT_NEW_MEMBER_DAYS
+    )
+    sleeping_days = models.PositiveSmallIntegerField(_("沉睡天数"), default=DEFAULT_SLEEPING_DAYS)
+    deep_sleep_days = models.PositiveSmallIntegerField(
+        _("深度睡眠天数"), default=DEFAULT_DEEP_SLEEP_DAYS
+    )
+
+    class Meta:
+        ordering = ["org_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(new_member_days__gte=1)
+                & Q(sleeping_days__gt=models.F("new_member_days"))
+                & Q(deep_sleep_days__gt=models.F("sleeping_days")),
+                name="activity_thresholds_increase",
+            )
+        ]
+
+    def __str__(self):
+        return f"activity thresholds of {self.org_id}"
+
+
 class CustomerSummary(models.Model):
     """Facts lists filter on, kept current in the same transaction as the fact (a visit, a deal,
     a payment) and rebuildable from history (`manage.py rebuild_customer_summaries`)."""
@@ -306,6 +351,14 @@ class CustomerSummary(models.Model):
     total_spend_amount = MoneyField()
     arrears_amount = MoneyField()
     open_course_count = models.PositiveIntegerField(default=0)
+    # Member activity (yanzhi.customers.activity): the last visit or payment, and the class it
+    # gives with the chain's thresholds, moved at once by a visit or a payment and by the daily
+    # job as days pass.
+    last_active_at = models.DateTimeField(null=True, blank=True)
+    activity = models.CharField(
+        max_length=20, choices=MemberActivity.choices, default=MemberActivity.NON_MEMBER
+    )
+    activity_since = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -314,6 +367,8 @@ class CustomerSummary(models.Model):
             models.Index(fields=["org", "last_visit_type"], name="summary_org_last_type"),
             models.Index(fields=["org", "last_visit_at"], name="summary_org_last_visit"),
             models.Index(fields=["org", "deal_count"], name="summary_org_deals"),
+            models.Index(fields=["org", "activity"], name="summary_org_activity"),
+            models.Index(fields=["org", "store", "activity"], name="summary_org_store_activity"),
         ]
 
     def __str__(self):

@@ -247,6 +247,16 @@ class MembershipProgramOut(Schema):
     window_months: int
 
 
+class ActivitySettingsIn(Schema):
+    new_member_days: int
+    sleeping_days: int
+    deep_sleep_days: int
+
+
+class ActivitySettingsOut(ActivitySettingsIn):
+    pass
+
+
 class LevelChangeOut(Schema):
     id: int
     from_level_id: int | None

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +31,7 @@ from yanzhi.core.validators import (
     validate_cn_mobile,
     validate_id_card,
 )
+from yanzhi.customers import activity
 from yanzhi.customers.membership import active_levels, level_for_spend
 from yanzhi.customers.models import (
     Consent,
@@ -504,15 +505,19 @@ def note_visit(*, customer_id: int, arrived_at, visit_type: str) -> None:
         summary.first_visit_at = arrived_at
     if summary.last_visit_at is None or arrived_at >= summary.last_visit_at:
         summary.last_visit_at, summary.last_visit_type = arrived_at, visit_type
+    if summary.last_active_at is None or arrived_at > summary.last_active_at:
+        summary.last_active_at = arrived_at
     summary.save(
         update_fields=[
             "visit_count",
             "first_visit_at",
             "last_visit_at",
             "last_visit_type",
+            "last_active_at",
             "updated_at",
         ]
     )
+    activity.refresh_customer(customer_id)  # a visit wakes a sleeping member
 
 
 def set_open_course_count(customer_id: int, count: int) -> None:
@@ -539,16 +544,23 @@ def note_deal(*, customer_id: int, dealt_at) -> None:
     if summary.last_deal_at is None or dealt_at >= summary.last_deal_at:
         summary.last_deal_at = dealt_at
     summary.save(update_fields=["deal_count", "first_deal_at", "last_deal_at", "updated_at"])
+    activity.refresh_customer(customer_id)  # 非会员 → 新会员
 
 
-def note_money(*, customer_id: int, spend_delta=0, arrears_delta=0) -> None:
+def note_money(*, customer_id: int, spend_delta=0, arrears_delta=0, paid_at=None) -> None:
     """Move the customer's total spend and arrears by signed deltas (payments, refunds); called
-    inside the sales transaction. Deltas with F() are safe when two cashiers pay at once."""
+    inside the sales transaction. Deltas with F() are safe when two cashiers pay at once.
+    `paid_at` (a payment, not a refund) is consumption: it counts for member activity."""
     CustomerSummary.objects.filter(customer_id=customer_id).update(
         total_spend_amount=Round(F("total_spend_amount") + spend_delta, 2),
         arrears_amount=Round(F("arrears_amount") + arrears_delta, 2),
         updated_at=timezone.now(),
     )
+    if paid_at is not None:
+        CustomerSummary.objects.filter(customer_id=customer_id).filter(
+            Q(last_active_at__isnull=True) | Q(last_active_at__lt=paid_at)
+        ).update(last_active_at=paid_at)
+        activity.refresh_customer(customer_id)  # consumption wakes a sleeping member
 
 
 def deal_status(summary: CustomerSummary | None) -> str:

@@ -22,6 +22,7 @@ urlpatterns = [
         name="membership-level-edit",
     ),
     path("customers/membership-program/", views.membership_program, name="membership-program"),
+    path("customers/member-activity/", views.member_activity, name="member-activity"),
     path("customers/<int:pk>/", views.customer_detail, name="detail"),
     path("customers/<int:pk>/edit/", views.customer_edit, name="edit"),
     path("customers/<int:pk>/unmask/", views.customer_unmask, name="unmask"),

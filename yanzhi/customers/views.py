@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from yanzhi.core.errors import BusinessError
-from yanzhi.customers import display, membership, queries, services
+from yanzhi.customers import activity, display, membership, queries, services
 from yanzhi.customers.forms import (
     ChannelForm,
     ConsentDocumentForm,
@@ -558,3 +558,35 @@ def membership_program(request):
     except BusinessError as error:
         return _membership_page(request, 422, error=error, posted=request.POST)
     return redirect("customers:membership")
+
+
+# --- member activity thresholds (会员活跃度) -----------------------------------------------------------
+@login_required
+def member_activity(request):
+    """The chain's activity thresholds and how many customers are in each class: HQ edits,
+    a store manager reads (their stores' counts)."""
+    _require(request, "membership.view")
+    scope = request.scope
+    error, posted, status = None, {}, 200
+    if request.method == "POST":
+        _require(request, "membership.configure")
+        try:
+            activity.set_settings(
+                request.user.org,
+                new_member_days=request.POST.get("new_member_days"),
+                sleeping_days=request.POST.get("sleeping_days"),
+                deep_sleep_days=request.POST.get("deep_sleep_days"),
+                by=request.user,
+            )
+        except BusinessError as caught:
+            error, posted, status = caught, request.POST, 422
+        else:
+            return redirect("customers:member-activity")
+    context = {
+        "settings": activity.settings_of(scope.org_id),
+        "counts": activity.counts_for(scope),
+        "can_configure": policy.can(scope, "membership.configure"),
+        "error": error,
+        "posted": posted,
+    }
+    return render(request, "customers/member_activity.html", context, status=status)

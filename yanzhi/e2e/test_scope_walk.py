@@ -1121,7 +1121,8 @@ def build_followups(w: World, site: Site):
 # treatments runs after sales because the course it executes is granted by the paid order.
 def build_membership(w: World, site: Site):
     """A membership level (chain master data) with a ¥1 threshold: the world's customer reaches it
-    when build_sales takes their payment, which writes their level-change history row."""
+    when build_sales takes their payment, which writes their level-change history row; and the
+    chain's member-activity thresholds (chain master data too)."""
     from yanzhi.customers import membership
 
     if not site.org_level:
@@ -1133,6 +1134,14 @@ def build_membership(w: World, site: Site):
     )
     w.ids["membership_level"] = level.pk
     w.org_markers["membership level name"] = level.name
+    # The chain's member-activity thresholds (会员活跃度): another chain's PUT must not move them.
+    from yanzhi.customers import activity
+
+    w.add_org(
+        activity.set_settings(
+            site.org, new_member_days=77, sleeping_days=177, deep_sleep_days=377, by=site.hq
+        )
+    )
 
 
 WORLD_BUILDERS = [

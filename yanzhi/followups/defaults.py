@@ -10,8 +10,12 @@ practice in the source documents:
   check-up); the nurse by SMS within 7 days (recovery, skin care); customer service at 1, 3 and
   6 months (satisfaction; the 6-month call plants the next visit or a referral).
 - 生日 greetings.
+- 会员沉睡: customer service calls a member who fell asleep (no visit or purchase for the
+  chain's 沉睡 threshold) to win them back: 睡眠型客户 "为他创造新的需求" (圣迪亚 养客计划).
+- 节日问候 (the source's 节假日问候, 客情维护 between purchases): 三八妇女节 on 03-08 every year
+  and 春节 on its date of each year, an SMS from customer service to members (首次/多次成交).
 
-Member activity (沉睡会员) is not tracked yet, so no "became sleeping" rule is shipped."""
+A rule's optional 7th element holds extra fields (dates, filters)."""
 
 
 def N_(text: str) -> str:
@@ -201,5 +205,66 @@ DEFAULT_RULES = [
                 N_("{称呼},{门店}祝您生日快乐!愿您美丽常在。"),
             )
         ],
+    ),
+    (
+        "member_sleeping",
+        N_("沉睡会员唤醒"),
+        "member_sleeping",
+        0,
+        (),
+        [
+            (
+                N_("沉睡当天"),
+                0,
+                "days",
+                "customer_service",
+                "call",
+                N_(
+                    "{称呼}您好,我是{门店}的{负责人},好久没见到您了,最近还好吗?"
+                    "您之前的项目效果保持得怎么样?我们为老朋友准备了专属关怀,"
+                    "欢迎回来做个免费检查,我可以帮您预约时间。"
+                ),
+            )
+        ],
+    ),
+    (
+        "womens_day",
+        N_("三八妇女节问候"),
+        "date",
+        0,
+        (),
+        [
+            (
+                N_("节日当天"),
+                0,
+                "days",
+                "customer_service",
+                "sms",
+                N_("{称呼},{门店}祝您三八妇女节快乐!愿您自信美丽,闪耀每一天。"),
+            )
+        ],
+        {"dates": ["03-08"], "deal_statuses": ["first", "repeat"]},
+    ),
+    (
+        "spring_festival",
+        N_("春节问候"),
+        "date",
+        0,
+        (),
+        [
+            (
+                N_("春节当天"),
+                0,
+                "days",
+                "customer_service",
+                "sms",
+                N_("{称呼},{门店}给您拜年了!祝您新春快乐,万事如意,越来越美!"),
+            )
+        ],
+        # 春节 moves with the lunar calendar: one date per year, edited as years go by.
+        {
+            "dates": ["2027-02-06", "2028-01-26", "2029-02-13", "2030-02-03"],
+            "deal_statuses": ["first", "repeat"],
+        },
     ),
 ]

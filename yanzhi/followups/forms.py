@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from yanzhi.customers.models import VisitType
+from yanzhi.customers.models import MemberActivity, VisitType
 from yanzhi.followups.models import (
     Channel,
     DealStatus,
@@ -85,6 +85,20 @@ class RuleForm(Styled, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    activities = forms.MultipleChoiceField(
+        label=_("会员活跃度"),
+        choices=MemberActivity.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    dates = forms.CharField(
+        label=_("日期"),
+        max_length=300,
+        required=False,
+        help_text=_(
+            "节日/指定日期:每年的“月-日”如 03-08,或某年的“年-月-日”如 2027-02-06,用逗号分隔"
+        ),
+    )
     item_ids = forms.TypedMultipleChoiceField(label=_("项目"), coerce=int, required=False)
     department_ids = forms.TypedMultipleChoiceField(
         label=_("科室"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
@@ -99,6 +113,13 @@ class RuleForm(Styled, forms.Form):
         self.fields["item_ids"].choices = [(i.pk, i.name) for i in items]
         self.fields["department_ids"].choices = [(d.pk, d.name) for d in departments]
         self.style()
+
+    def date_list(self) -> list[str]:
+        """The dates typed in, split on commas, 、 or spaces (the service checks them)."""
+        text = self.cleaned_data.get("dates") or ""
+        for separator in (",", "、", ";", ";", "\n"):
+            text = text.replace(separator, ",")
+        return [part.strip() for chunk in text.split(",") for part in chunk.split() if part]
 
 
 def node_rows(data, nodes=()) -> list[dict]:

@@ -16,10 +16,19 @@ class Trigger(models.TextChoices):
     PAID_NOT_EXECUTED = "paid_not_executed", _("支付后未执行")
     EXECUTED = "executed", _("执行划扣后")
     BIRTHDAY = "birthday", _("生日")
+    DATE = "date", _("节日/指定日期")
+    MEMBER_SLEEPING = "member_sleeping", _("会员沉睡")
 
 
 # Triggers that run from the daily schedule (run_followup_triggers), not from an event.
-SCHEDULED_TRIGGERS = (Trigger.PAID_NOT_EXECUTED, Trigger.BIRTHDAY)
+SCHEDULED_TRIGGERS = (Trigger.PAID_NOT_EXECUTED, Trigger.BIRTHDAY, Trigger.DATE)
+# Triggers about the customer, not an item: a rule for them cannot filter by item/department.
+CUSTOMER_TRIGGERS = (
+    Trigger.CUSTOMER_CREATED,
+    Trigger.BIRTHDAY,
+    Trigger.DATE,
+    Trigger.MEMBER_SLEEPING,
+)
 
 
 class DealStatus(models.TextChoices):
@@ -71,6 +80,10 @@ class FollowupRule(TimeStampedModel):
     is_active = models.BooleanField(_("启用"), default=True)
     deal_statuses = models.JSONField(_("成交标签"), default=list, blank=True)
     last_visit_types = models.JSONField(_("最近一次到访类型"), default=list, blank=True)
+    # 会员活跃度 (customers.MemberActivity values); empty = any.
+    activities = models.JSONField(_("会员活跃度"), default=list, blank=True)
+    # Trigger "date" (节日): "MM-DD" every year (03-08) or "YYYY-MM-DD" that year only (春节).
+    dates = models.JSONField(_("日期"), default=list, blank=True)
     items = models.ManyToManyField(
         "catalog.Item", blank=True, related_name="+", verbose_name=_("项目")
     )
@@ -128,6 +141,8 @@ class FollowupTask(TimeStampedModel):
         PAID_NOT_EXECUTED = "paid_not_executed", _("支付后未执行")
         EXECUTED = "executed", _("执行划扣后")
         BIRTHDAY = "birthday", _("生日")
+        DATE = "date", _("节日/指定日期")
+        MEMBER_SLEEPING = "member_sleeping", _("会员沉睡")
         ESCALATION = "escalation", _("术后异常上报")
 
     class Status(models.TextChoices):

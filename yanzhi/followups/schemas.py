@@ -44,6 +44,8 @@ class RuleIn(Schema):
     is_active: bool = True
     deal_statuses: list[str] = []
     last_visit_types: list[str] = []
+    activities: list[str] = []
+    dates: list[str] = []
     item_ids: list[int] = []
     department_ids: list[int] = []
     nodes: list[NodeIn] = []
@@ -58,6 +60,8 @@ class RuleOut(Schema):
     is_active: bool
     deal_statuses: list[str]
     last_visit_types: list[str]
+    activities: list[str]
+    dates: list[str]
     item_ids: list[int]
     department_ids: list[int]
     nodes: list[NodeOut]

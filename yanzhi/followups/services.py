@@ -4,7 +4,7 @@ cause went away, and medical-advice templates."""
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -17,10 +17,11 @@ from yanzhi.core.errors import BusinessError, NotFound
 from yanzhi.core.scope import Scope
 from yanzhi.core.sms import queue_sms
 from yanzhi.core.validators import MOBILE_RE
-from yanzhi.customers.models import Customer, VisitType
+from yanzhi.customers.models import Customer, MemberActivity, VisitType
 from yanzhi.followups import duetime
 from yanzhi.followups.defaults import DEFAULT_RULES
 from yanzhi.followups.models import (
+    CUSTOMER_TRIGGERS,
     AdviceTemplate,
     CallingWindows,
     Channel,
@@ -50,6 +51,8 @@ RULE_FIELDS = [
     "is_active",
     "deal_statuses",
     "last_visit_types",
+    "activities",
+    "dates",
 ]
 # The staff role that fills each owner role (the executor is the execution's performer).
 STAFF_ROLE = {
@@ -217,6 +220,10 @@ def _clean_rule(scope: Scope, org_id: int, data: dict) -> dict:
     visit_types = list(dict.fromkeys(data.get("last_visit_types") or ()))
     if set(visit_types) - set(VisitType.values):
         fields["last_visit_types"] = [_("到访类型无效")]
+    activities = list(dict.fromkeys(data.get("activities") or ()))
+    if set(activities) - set(MemberActivity.values):
+        fields["activities"] = [_("会员活跃度无效")]
+    dates = clean_dates(data.get("dates"), fields) if trigger == Trigger.DATE else []
     item_ids = sorted({int(i) for i in data.get("item_ids") or ()})
     items = list(Item.objects.filter(org_id=org_id, pk__in=item_ids))
     if len(items) != len(item_ids):
@@ -225,6 +232,11 @@ def _clean_rule(scope: Scope, org_id: int, data: dict) -> dict:
     departments = list(Department.objects.filter(org_id=org_id, pk__in=department_ids))
     if len(departments) != len(department_ids):
         fields["department_ids"] = [_("科室不存在")]
+    if trigger in CUSTOMER_TRIGGERS and (item_ids or department_ids):
+        message = _("“%(trigger)s”与项目无关,不能按项目或科室筛选") % {
+            "trigger": Trigger(trigger).label
+        }
+        fields["item_ids" if item_ids else "department_ids"] = [message]
     nodes = _clean_nodes(data.get("nodes"), trigger=trigger, store=store, fields=fields)
     if fields:
         raise _invalid(fields)
@@ -236,10 +248,50 @@ def _clean_rule(scope: Scope, org_id: int, data: dict) -> dict:
         "is_active": bool(data.get("is_active", True)),
         "deal_statuses": deal_statuses,
         "last_visit_types": visit_types,
+        "activities": activities,
+        "dates": dates,
         "items": items,
         "departments": departments,
         "nodes": nodes,
     }
+
+
+MAX_DATES = 20
+
+
+def clean_dates(values, fields: dict) -> list[str]:
+    """The dates of a 节日 rule: "MM-DD" (every year; 02-29 falls on 02-28 in other years) or
+    "YYYY-MM-DD" (that year only, e.g. 春节), 1–20 of them, sorted, without repeats."""
+    cleaned = set()
+    for raw in values or ():
+        text = str(raw).strip()
+        try:
+            if len(text) == 5:
+                date.fromisoformat(f"2000-{text}")  # a leap year: 02-29 is a valid month-day
+            elif len(text) == 10:
+                date.fromisoformat(text)
+            else:
+                raise ValueError(text)
+        except ValueError:
+            fields["dates"] = [
+                _("日期“%(date)s”无效:请写“月-日”(如 03-08)或“年-月-日”(如 2027-02-06)")
+                % {"date": text}
+            ]
+            return []
+        cleaned.add(text)
+    if not cleaned:
+        fields["dates"] = [_("“节日/指定日期”需要至少一个日期")]
+    elif len(cleaned) > MAX_DATES:
+        fields["dates"] = [_("日期最多20个")]
+    return sorted(cleaned)
+
+
+def date_matches(rule_dates, day: date) -> bool:
+    """Whether a 节日 rule fires on `day` (see `clean_dates`)."""
+    wanted = {day.isoformat(), day.strftime("%m-%d")}
+    if day.month == 2 and day.day == 28 and (day + timedelta(days=1)).month == 3:
+        wanted.add("02-29")
+    return bool(wanted & set(rule_dates or ()))
 
 
 def _rule_snapshot(rule: FollowupRule) -> dict:
@@ -348,7 +400,7 @@ def install_default_rules(org: Organization, *, by: Staff | None = None) -> list
         .values_list("default_key", flat=True)
     )
     created = []
-    for key, name, trigger, wait_days, department_names, nodes in DEFAULT_RULES:
+    for key, name, trigger, wait_days, department_names, nodes, *extra in DEFAULT_RULES:
         if key in have:
             continue
         departments = list(Department.objects.filter(org=org, name__in=department_names))
@@ -359,6 +411,7 @@ def install_default_rules(org: Organization, *, by: Staff | None = None) -> list
             wait_days=wait_days,
             default_key=key,
             is_active=not department_names or bool(departments),
+            **(extra[0] if extra else {}),
         )
         rule.departments.set(departments)
         _write_nodes(rule, [NodeIn(v, u, r, c, s, label) for label, v, u, r, c, s in nodes])
@@ -486,6 +539,128 @@ def create_tasks(
             audit.record(None, "followup_task.created", task, after={"cause": cause})
             created.append(task)
     return created
+
+
+class OwnerPicker:
+    """`resolve_owner` for many customers of one store at once (bulk triggers such as 节日):
+    the store's staff and their pending loads are read once, then each customer-service or
+    doctor/nurse task goes to the least loaded colleague, counting the tasks given so far."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._staff: dict[str, list[Staff]] = {}
+        self._load: dict[int, int] = {}
+        self._fallback = None
+
+    def _of(self, staff_role: str) -> list[Staff]:
+        if staff_role not in self._staff:
+            staff = list(
+                _store_staff(self.store, staff_role).annotate(
+                    load=Count(
+                        "followup_tasks",
+                        filter=Q(followup_tasks__status=FollowupTask.Status.PENDING),
+                    )
+                )
+            )
+            self._staff[staff_role] = staff
+            for member in staff:
+                self._load[member.pk] = member.load
+        return self._staff[staff_role]
+
+    def _least_loaded(self, staff_role: str) -> Staff | None:
+        staff = self._of(staff_role)
+        if not staff:
+            return None
+        owner = min(staff, key=lambda m: (self._load[m.pk], m.pk))
+        self._load[owner.pk] += 1
+        return owner
+
+    def pick(self, role: str, customer: Customer) -> tuple[Staff | None, str]:
+        owner = None
+        if role == OwnerRole.CONSULTANT:
+            by_pk = {m.pk: m for m in self._of(policy.CONSULTANT)}
+            owner = by_pk.get(customer.consultant_id)
+        elif role in (OwnerRole.DOCTOR, OwnerRole.NURSE):
+            staff_role = STAFF_ROLE[role]
+            if role == OwnerRole.DOCTOR:
+                owner = {m.pk: m for m in self._of(staff_role)}.get(customer.doctor_id)
+            owner = owner or self._least_loaded(staff_role)
+        elif role == OwnerRole.CUSTOMER_SERVICE:
+            owner = self._least_loaded(policy.SERVICE)
+        if owner is not None:
+            return owner, ""
+        if self._fallback is None:
+            manager = _store_staff(self.store, policy.MANAGER).first()
+            label = OwnerRole(role).label
+            if manager is not None:
+                self._fallback = (manager, _("无%(role)s,已转店长") % {"role": label})
+            else:
+                hq = Staff.objects.filter(org_id=self.store.org_id, role=policy.HQ, is_active=True)
+                hq = hq.order_by("pk").first()
+                self._fallback = (hq, (_("无%(role)s,已转总部") % {"role": label}) if hq else "")
+        return self._fallback
+
+
+def create_tasks_bulk(
+    rule: FollowupRule,
+    *,
+    store: Store,
+    customers,
+    cause: str,
+    base: datetime,
+    picker: OwnerPicker | None = None,
+) -> int:
+    """The tasks of every node of `rule` for many customers of `store` (one base, so one due
+    time per node; each customer's cause is "`cause`:customer:<id>"): one INSERT per batch, skipping (node, cause) pairs that exist
+    (`ignore_conflicts` on the unique constraint), so running it again creates nothing. Returns
+    the number of tasks created; a fixed number of queries whatever the number of customers."""
+    windows = calling_windows(rule.org_id)
+    picker = picker or OwnerPicker(store)
+    nodes = list(rule.nodes.all())
+    node_ids = [node.pk for node in nodes]
+    customers = list(customers)
+    if not customers or not nodes:
+        return 0
+    causes = {customer.pk: f"{cause}:customer:{customer.pk}" for customer in customers}
+    taken = set(
+        FollowupTask.objects.filter(node_id__in=node_ids, cause__in=causes.values()).values_list(
+            "node_id", "cause"
+        )
+    )
+    due = {
+        node.pk: duetime.due_at(
+            store, base, value=node.offset_value, unit=node.offset_unit, windows=windows
+        )
+        for node in nodes
+    }
+    rows = []
+    for customer in customers:
+        for node in nodes:
+            if (node.pk, causes[customer.pk]) in taken:
+                continue
+            owner, note = picker.pick(node.owner_role, customer)
+            if owner is None:
+                continue
+            rows.append(
+                FollowupTask(
+                    org_id=rule.org_id,
+                    store=store,
+                    customer=customer,
+                    kind=rule.trigger,
+                    rule=rule,
+                    node=node,
+                    cause=causes[customer.pk],
+                    title=node.label or rule.name,
+                    channel=node.channel,
+                    owner_role=node.owner_role,
+                    owner=owner,
+                    owner_note=note,
+                    script=fill_script(node.script, customer=customer, store=store, owner=owner),
+                    due_at=due[node.pk],
+                )
+            )
+    FollowupTask.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    return len(rows)
 
 
 @transaction.atomic

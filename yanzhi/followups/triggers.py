@@ -1,6 +1,7 @@
 """When follow-up rules fire. Event handlers (subscribed in apps.py to the domain events of the
-apps below, docs/events.md) run inside the transaction of the action that caused them; the
-time-based triggers (paid but not executed for N days, birthdays) run from
+apps below, docs/events.md; "member became sleeping" comes from the customers app's daily
+member-activity job) run inside the transaction of the action that caused them; the
+time-based triggers (paid but not executed for N days, birthdays, 节日 dates) run from
 `run_scheduled_triggers`, which remembers the days it processed per store and catches up on
 missed days (at most 7 days back)."""
 
@@ -11,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from yanzhi.core.timeutil import store_day_bounds, store_today
-from yanzhi.customers.models import Customer, CustomerSummary
+from yanzhi.customers.models import Customer, CustomerSummary, MemberActivity
 from yanzhi.followups import services
 from yanzhi.followups.models import (
     SCHEDULED_TRIGGERS,
@@ -26,6 +27,7 @@ from yanzhi.sales.models import OrderLine, Payment
 from yanzhi.treatments.models import Entitlement, Execution
 
 CATCH_UP_DAYS = 7
+BATCH = 500
 
 
 # --- which rules apply ---------------------------------------------------------------------------
@@ -50,10 +52,14 @@ def _rules(org_id: int, trigger: str, store_id: int) -> list[FollowupRule]:
 
 
 def applies(rule: FollowupRule, customer: Customer, item=None) -> bool:
-    """The rule's filters: deal status, last visit type, and items or departments (an item
-    matches when it is one of the rule's items or belongs to one of its departments)."""
+    """The rule's filters: deal status, member activity, last visit type, and items or
+    departments (an item matches when it is one of the rule's items or belongs to one of its
+    departments). `matching_customers` is the same test in SQL, for bulk triggers."""
     summary = _summary(customer)
     if rule.deal_statuses and _deal_status(summary) not in rule.deal_statuses:
+        return False
+    activity = summary.activity if summary else MemberActivity.NON_MEMBER
+    if rule.activities and activity not in rule.activities:
         return False
     if rule.last_visit_types and (summary.last_visit_type if summary else "") not in (
         rule.last_visit_types
@@ -66,6 +72,28 @@ def applies(rule: FollowupRule, customer: Customer, item=None) -> bool:
             return False
         return item.pk in item_ids or item.department_id in department_ids
     return True
+
+
+def matching_customers(rule: FollowupRule, customers):
+    """`customers` narrowed to those the rule's customer filters accept (as `applies` without
+    an item: rules of customer triggers have no item or department filters)."""
+    if rule.deal_statuses:
+        match = Q(pk__in=[])
+        if DealStatus.NONE in rule.deal_statuses:
+            match |= Q(summary__isnull=True) | Q(summary__deal_count=0)
+        if DealStatus.FIRST in rule.deal_statuses:
+            match |= Q(summary__deal_count=1)
+        if DealStatus.REPEAT in rule.deal_statuses:
+            match |= Q(summary__deal_count__gte=2)
+        customers = customers.filter(match)
+    if rule.activities:
+        match = Q(summary__activity__in=rule.activities)
+        if MemberActivity.NON_MEMBER in rule.activities:
+            match |= Q(summary__isnull=True)
+        customers = customers.filter(match)
+    if rule.last_visit_types:
+        customers = customers.filter(summary__last_visit_type__in=rule.last_visit_types)
+    return customers
 
 
 def _fire(trigger, *, store, customer, cause, base, item=None, **extra) -> list[FollowupTask]:
@@ -204,6 +232,20 @@ def on_execution_done(
     )
 
 
+def on_customer_became_sleeping(*, customer_id: int, org_id: int, store_id: int, day: date, **_):
+    """会员沉睡: the member-activity job found the customer asleep on `day` (win-back call)."""
+    if not _has_rules(org_id, Trigger.MEMBER_SLEEPING):
+        return
+    store = Store.objects.get(pk=store_id)
+    _fire(
+        Trigger.MEMBER_SLEEPING,
+        store=store,
+        customer=_customer(customer_id),
+        cause=f"sleeping:{customer_id}:{day.isoformat()}",
+        base=store_day_bounds(store, day)[0],
+    )
+
+
 HANDLERS = {
     "customer.created": on_customer_created,
     "appointment.missed": on_appointment_missed,
@@ -213,6 +255,7 @@ HANDLERS = {
     "order.refunded": on_order_refunded,
     "order.reversed": on_order_reversed,
     "execution.done": on_execution_done,
+    "customer.became_sleeping": on_customer_became_sleeping,
 }
 
 
@@ -278,14 +321,50 @@ def _birthdays(store: Store, day: date) -> int:
                         rule,
                         store=store,
                         customer=customer,
-                        cause=f"birthday:{day.year}",
+                        cause=f"birthday:{customer.pk}:{day.year}",
                         base=start_of_day,
                     )
                 )
     return count
 
 
-RUNNERS = {Trigger.PAID_NOT_EXECUTED: _paid_not_executed, Trigger.BIRTHDAY: _birthdays}
+def _dates(store: Store, day: date) -> int:
+    """节日 rules whose dates include `day`: a task per node for every customer of the store the
+    rule's filters accept, in batches (a fixed number of queries per batch); the cause names
+    the day, so the same day never creates a task twice."""
+    rules = [
+        rule
+        for rule in _rules(store.org_id, Trigger.DATE, store.pk)
+        if services.date_matches(rule.dates, day)
+    ]
+    if not rules:
+        return 0
+    base = store_day_bounds(store, day)[0]
+    picker = services.OwnerPicker(store)
+    count = 0
+    for rule in rules:
+        customers = matching_customers(
+            rule, Customer.objects.filter(org_id=store.org_id, store_id=store.pk)
+        ).only("pk", "org_id", "name", "salutation", "consultant_id", "doctor_id")
+        last = 0
+        while batch := list(customers.filter(pk__gt=last).order_by("pk")[:BATCH]):
+            count += services.create_tasks_bulk(
+                rule,
+                store=store,
+                customers=batch,
+                cause=f"date:{day.isoformat()}",
+                base=base,
+                picker=picker,
+            )
+            last = batch[-1].pk
+    return count
+
+
+RUNNERS = {
+    Trigger.PAID_NOT_EXECUTED: _paid_not_executed,
+    Trigger.BIRTHDAY: _birthdays,
+    Trigger.DATE: _dates,
+}
 
 
 def days_to_process(store: Store, trigger: str, until: date) -> list[date]:

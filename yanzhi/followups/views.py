@@ -217,6 +217,7 @@ def _save_rule(request, rule=None):
     if not form.is_valid():
         return _render_rule_form(request, form, rows, rule=rule, status=422)
     data = dict(form.cleaned_data)
+    data["dates"] = form.date_list()
     store_id = data.pop("store_id")
     data["store"] = get_store(request.scope, store_id) if store_id else None
     data["wait_days"] = data.get("wait_days") or 0
@@ -273,6 +274,8 @@ def rule_edit(request, pk: int):
         "is_active": rule.is_active,
         "deal_statuses": rule.deal_statuses,
         "last_visit_types": rule.last_visit_types,
+        "activities": rule.activities,
+        "dates": ", ".join(rule.dates),
         "item_ids": [i.pk for i in rule.items.all()],
         "department_ids": [d.pk for d in rule.departments.all()],
     }

@@ -572,6 +572,7 @@ def pay_order(
         customer_id=order.customer_id,
         spend_delta=spend,
         arrears_delta=order.arrears_amount - counted_arrears,
+        paid_at=timezone.now(),
     )
     if first_payment:
         if order.is_deal:

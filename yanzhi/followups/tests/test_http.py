@@ -249,7 +249,7 @@ def test_the_api_over_http(
         == 404
     )
     # rules: the consultant may read but not write
-    assert api.get("/followup-rules").json()["count"] == 6
+    assert api.get("/followup-rules").json()["count"] == 9
     assert api.post("/followup-rules", json={"name": "x", "trigger": "birthday"}).status_code == 403
     hq = api_for(hq_admin)
     bad = hq.post("/followup-rules", json={"name": "x", "trigger": "birthday", "nodes": []})

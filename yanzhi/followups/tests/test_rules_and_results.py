@@ -98,8 +98,14 @@ def test_default_rules_install_once(chain, departments):
         "paid_not_executed",
         "post_op",
         "birthday",
+        "member_sleeping",
+        "womens_day",
+        "spring_festival",
     }
     assert services.install_default_rules(chain) == []
+    womens_day = FollowupRule.objects.get(default_key="womens_day")
+    assert (womens_day.trigger, womens_day.dates) == ("date", ["03-08"])
+    assert womens_day.deal_statuses == ["first", "repeat"]
     post_op = FollowupRule.objects.get(default_key="post_op")
     assert post_op.is_active
     assert {d.name for d in post_op.departments.all()} == {"整形外科", "微整科"}
