@@ -182,6 +182,9 @@ def get_advice_template(scope: Scope, pk: int) -> AdviceTemplate:
 
 
 # --- completion statistics -----------------------------------------------------------------------
+ESCALATION_DEADLINE = timedelta(days=1)
+
+
 def _response_time():
     return ExpressionWrapper(F("completed_at") - F("created_at"), output_field=DurationField())
 
@@ -219,7 +222,15 @@ def completion_stats(scope: Scope, *, start: datetime, end: datetime, store_id: 
     escalations = qs.filter(kind=FollowupTask.Kind.ESCALATION).aggregate(
         count=Count("pk"),
         answered=Count("pk", filter=Q(status=FollowupTask.Status.DONE)),
-        late=Count("pk", filter=Q(status=FollowupTask.Status.PENDING, due_at__lt=now)),
+        # The promise is an answer within a day of the report, whatever the due time says.
+        late=Count(
+            "pk",
+            filter=Q(status=FollowupTask.Status.PENDING, created_at__lt=now - ESCALATION_DEADLINE)
+            | Q(
+                status=FollowupTask.Status.DONE,
+                completed_at__gt=F("created_at") + ESCALATION_DEADLINE,
+            ),
+        ),
         average_response=Avg(_response_time(), filter=Q(status=FollowupTask.Status.DONE)),
     )
     average = escalations["average_response"]

@@ -268,3 +268,33 @@ def test_only_hq_edits_advice_and_bad_text_is_refused(chain, hq_admin, store_a_m
         services.save_advice_template(chain, item=eyelid, text=" ", by=hq_admin)
     assert caught.value.fields["text"] == ["请填写医嘱内容"]
     assert not AdviceTemplate.objects.exists()
+
+
+def test_an_escalation_is_late_only_a_day_after_the_report(
+    rules, staff_a, customer, eyelid, sell, execute, at, store_a_manager
+):
+    from yanzhi.followups import queries
+    from yanzhi.org.policy import scope_for
+
+    order = sell(customer, eyelid)
+    at("2026-03-16 16:00")
+    execute(order, by=staff_a["doctor"], assistant=staff_a["nurse"])
+    call = FollowupTask.objects.get(title="术后24小时")
+    at("2026-03-17 16:05")
+    services.complete_task(
+        call,
+        by=staff_a["consultant"],
+        outcome="reached",
+        abnormal=True,
+        abnormal_description="红肿",
+    )
+    scope = scope_for(store_a_manager)
+    day = (datetime(2026, 3, 17, tzinfo=SHANGHAI), datetime(2026, 3, 18, tzinfo=SHANGHAI))
+
+    def late():
+        return queries.completion_stats(scope, start=day[0], end=day[1])["escalations"]["late"]
+
+    at("2026-03-17 18:00")  # past its due time, within the day promised
+    assert late() == 0
+    at("2026-03-18 16:06")  # a day and a minute after the report, still not answered
+    assert late() == 1
