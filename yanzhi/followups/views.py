@@ -3,10 +3,8 @@ rules, calling windows, medical advice and the managers' completion statistics. 
 422 with the form's errors; a task recorded twice is a 409; outside the scope a 404."""
 
 from datetime import datetime, timedelta
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -31,30 +29,10 @@ from yanzhi.followups.forms import (
 )
 from yanzhi.followups.models import FollowupTask
 from yanzhi.org import policy
+from yanzhi.org.decorators import action_view
 from yanzhi.org.queries import departments_for, get_store, stores_for
 
-
-def followup_view(action: str):
-    """Signed in and allowed the action; BusinessError 403/404 become PermissionDenied/Http404."""
-
-    def decorate(view):
-        @login_required
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if not policy.can(request.scope, action):
-                raise PermissionDenied
-            try:
-                return view(request, *args, **kwargs)
-            except BusinessError as error:
-                if error.status == 403:
-                    raise PermissionDenied(str(error.message)) from None
-                if error.status == 404:
-                    raise Http404 from None
-                raise
-
-        return wrapper
-
-    return decorate
+followup_view = action_view  # signed in, allowed the action; 403/404 as pages show them
 
 
 def _add_errors(form, error: BusinessError) -> None:

@@ -2,11 +2,7 @@
 input, a redirect on success); a role that may never do something gets 403, a record outside the
 viewer's scope 404."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,34 +12,14 @@ from yanzhi.core.errors import BusinessError
 from yanzhi.core.timeutil import store_today
 from yanzhi.customers.queries import get_customer
 from yanzhi.org import policy
+from yanzhi.org.decorators import action_view
 from yanzhi.org.models import Staff
 from yanzhi.org.queries import get_store, stores_for
 from yanzhi.treatments import queries, services
 from yanzhi.treatments.forms import ConfirmForm, ExecutionForm, ExtendForm
 from yanzhi.visits.queries import get_visit, visits_for
 
-
-def treatment_view(action: str):
-    """Signed-in, allowed the action; BusinessError 403/404 become PermissionDenied/Http404."""
-
-    def decorate(view):
-        @login_required
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if not policy.can(request.scope, action):
-                raise PermissionDenied
-            try:
-                return view(request, *args, **kwargs)
-            except BusinessError as error:
-                if error.status == 403:
-                    raise PermissionDenied(str(error.message)) from None
-                if error.status == 404:
-                    raise Http404 from None
-                raise
-
-        return wrapper
-
-    return decorate
+treatment_view = action_view  # signed in, allowed the action; 403/404 as pages show them
 
 
 def _int(value) -> int | None:
