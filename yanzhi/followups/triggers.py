@@ -161,10 +161,21 @@ def paid_on(org_id: int, customer_id: int, day: date) -> bool:
     ).exists()
 
 
+def _cancel_win_back(org_id: int, customer_id: int) -> int:
+    """A sleeping member came back (a visit, a payment): the win-back call is moot."""
+    return services.cancel_tasks(
+        FollowupTask.objects.filter(
+            org_id=org_id, customer_id=customer_id, kind=FollowupTask.Kind.MEMBER_SLEEPING
+        ),
+        reason="customer returned",
+    )
+
+
 def on_visit_closed(
     *, visit_id: int, org_id: int, store_id: int, customer_id: int, day: date, left_at, **_
 ):
-    """A visit ended without any payment that day: 到访未支付."""
+    """A visit ended: a pending win-back call is moot; without any payment that day, 到访未支付."""
+    _cancel_win_back(org_id, customer_id)
     if not _has_rules(org_id, Trigger.VISITED_NOT_PAID) or paid_on(org_id, customer_id, day):
         return
     _fire(
@@ -177,7 +188,8 @@ def on_visit_closed(
 
 
 def on_order_paid(*, org_id: int, customer_id: int, **_):
-    """The customer paid after all: 到访未支付 follow-ups are closed."""
+    """The customer paid after all: 到访未支付 follow-ups are closed, and so is a win-back call."""
+    _cancel_win_back(org_id, customer_id)
     services.cancel_tasks(
         FollowupTask.objects.filter(
             org_id=org_id, customer_id=customer_id, kind=FollowupTask.Kind.VISITED_NOT_PAID

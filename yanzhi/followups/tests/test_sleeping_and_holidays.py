@@ -88,6 +88,25 @@ def test_a_member_who_falls_asleep_gets_one_win_back_call(
     assert FollowupTask.objects.filter(kind="member_sleeping").count() == 1
 
 
+def test_a_sleeping_member_who_comes_back_is_not_called(
+    rules, staff_a, customer, facial, sell, store_a_front_desk, at
+):
+    from yanzhi.messaging.schedule import run_due_jobs
+
+    sell(customer, facial)
+    at("2026-09-12 05:45")
+    run_due_jobs(jobs=sleeping_job())
+    task = FollowupTask.objects.get(customer=customer, kind="member_sleeping")
+    # when she walks in before customer service reaches her, and leaves
+    at("2026-09-12 10:00")
+    visit = visits.register_arrival(customer.store, customer=customer, by=store_a_front_desk)
+    visits.leave(visit, by=store_a_front_desk)
+    # then the win-back call is closed, and she is active again
+    task.refresh_from_db()
+    assert (task.status, task.cancel_reason) == ("cancelled", "customer returned")
+    assert CustomerSummary.objects.get(customer=customer).activity == "active"
+
+
 def test_a_deactivated_win_back_rule_creates_nothing(rules, staff_a, customer, hq_admin, at):
     services.deactivate_rule(rules["member_sleeping"], by=hq_admin)
     CustomerSummary.objects.filter(customer=customer).update(
