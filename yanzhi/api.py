@@ -101,9 +101,12 @@ def _add_routers():
     from yanzhi.core.api import router as core
     from yanzhi.customers.api import router as customers
     from yanzhi.followups.api import router as followups
+    from yanzhi.insight.api import router as insight
     from yanzhi.inventory.api import router as inventory
+    from yanzhi.marketing.api import router as marketing
     from yanzhi.messaging.api import router as messaging
     from yanzhi.org.api import router as org
+    from yanzhi.reports.api import router as reports
     from yanzhi.sales.api import router as sales
     from yanzhi.scheduling.api import router as scheduling
     from yanzhi.treatments.api import router as treatments
@@ -121,6 +124,9 @@ def _add_routers():
         treatments,
         sales,
         followups,
+        insight,
+        marketing,
+        reports,
         core,
     ):
         api.add_router("/", router)

@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "yanzhi.treatments",
     "yanzhi.sales",
     "yanzhi.followups",
+    "yanzhi.insight",
+    "yanzhi.marketing",
+    "yanzhi.reports",
     "yanzhi.demo",
 ]
 

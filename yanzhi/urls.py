@@ -17,4 +17,7 @@ urlpatterns = [
     path("", include("yanzhi.treatments.urls")),
     path("", include("yanzhi.sales.urls")),
     path("", include("yanzhi.followups.urls")),
+    path("", include("yanzhi.insight.urls")),
+    path("", include("yanzhi.marketing.urls")),
+    path("", include("yanzhi.reports.urls")),
 ]

@@ -41,3 +41,20 @@ def local_time(value, fmt="%H:%M"):
 def get_item(mapping, key):
     """{{ counts|get_item:line.pk }}: a dict's value in a template (None when absent)."""
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.inclusion_tag("core/bar_chart.html")
+def bar_chart(pairs, money=False, title=""):
+    """A horizontal bar chart of (label, value) pairs, drawn with plain HTML so it reads on a
+    phone, prints, and needs no script. Values are numbers (Decimal money with money=True)."""
+    pairs = [(label, value or 0) for label, value in pairs]
+    top = max((value for _label, value in pairs), default=0)
+    bars = [
+        {
+            "label": label,
+            "value": value,
+            "percent": float(value) * 100 / float(top) if top and value > 0 else 0,
+        }
+        for label, value in pairs
+    ]
+    return {"bars": bars, "money": money, "title": title}

@@ -1,0 +1,5 @@
+"""/api/v1 endpoints of insight."""
+
+from ninja import Router
+
+router = Router(tags=["insight"])
