@@ -287,6 +287,14 @@ class VisitType(models.TextChoices):
     REPURCHASE = "repurchase", _("再消费")
 
 
+class DealStatus(models.TextChoices):
+    """成交标签, from the customer's deal count (a dynamic tag, docs/insight.md)."""
+
+    NONE = "none", _("未成交")
+    FIRST = "first", _("首次成交")
+    REPEAT = "repeat", _("多次成交")
+
+
 class MemberActivity(models.TextChoices):
     """会员活跃度 (docs/decisions.md, "Member activity"): kept on the customer's summary."""
 

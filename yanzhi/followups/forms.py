@@ -3,10 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from yanzhi.customers.models import MemberActivity, VisitType
+from yanzhi.customers.models import DealStatus, MemberActivity, VisitType
 from yanzhi.followups.models import (
     Channel,
-    DealStatus,
     FollowupTask,
     OffsetUnit,
     OwnerRole,

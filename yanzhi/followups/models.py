@@ -31,14 +31,6 @@ CUSTOMER_TRIGGERS = (
 )
 
 
-class DealStatus(models.TextChoices):
-    """客户成交标签, from the customer's deal count."""
-
-    NONE = "none", _("未成交")
-    FIRST = "first", _("首次成交")
-    REPEAT = "repeat", _("多次成交")
-
-
 class OwnerRole(models.TextChoices):
     CONSULTANT = "consultant", _("责任咨询师")
     DOCTOR = "doctor", _("医生")

@@ -17,7 +17,7 @@ from yanzhi.core.errors import BusinessError, NotFound
 from yanzhi.core.scope import Scope
 from yanzhi.core.sms import queue_sms
 from yanzhi.core.validators import MOBILE_RE
-from yanzhi.customers.models import Customer, MemberActivity, VisitType
+from yanzhi.customers.models import Customer, DealStatus, MemberActivity, VisitType
 from yanzhi.followups import duetime
 from yanzhi.followups.defaults import DEFAULT_RULES
 from yanzhi.followups.models import (
@@ -25,7 +25,6 @@ from yanzhi.followups.models import (
     AdviceTemplate,
     CallingWindows,
     Channel,
-    DealStatus,
     FollowupNode,
     FollowupRule,
     FollowupTask,

@@ -12,11 +12,12 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from yanzhi.core.timeutil import store_day_bounds, store_today
-from yanzhi.customers.models import Customer, CustomerSummary, MemberActivity
+from yanzhi.customers import tags
+from yanzhi.customers.models import Customer
+from yanzhi.customers.tags import TagFilter
 from yanzhi.followups import services
 from yanzhi.followups.models import (
     SCHEDULED_TRIGGERS,
-    DealStatus,
     FollowupRule,
     FollowupTask,
     Trigger,
@@ -31,18 +32,6 @@ BATCH = 500
 
 
 # --- which rules apply ---------------------------------------------------------------------------
-def _deal_status(summary: CustomerSummary | None) -> str:
-    deals = summary.deal_count if summary else 0
-    return DealStatus.NONE if deals == 0 else DealStatus.FIRST if deals == 1 else DealStatus.REPEAT
-
-
-def _summary(customer: Customer) -> CustomerSummary | None:
-    try:
-        return customer.summary
-    except CustomerSummary.DoesNotExist:
-        return None
-
-
 def _rules(org_id: int, trigger: str, store_id: int) -> list[FollowupRule]:
     return list(
         FollowupRule.objects.filter(org_id=org_id, trigger=trigger, is_active=True)
@@ -51,19 +40,19 @@ def _rules(org_id: int, trigger: str, store_id: int) -> list[FollowupRule]:
     )
 
 
+def _tags(rule: FollowupRule) -> TagFilter:
+    return TagFilter(
+        deal_statuses=tuple(rule.deal_statuses),
+        activities=tuple(rule.activities),
+        last_visit_types=tuple(rule.last_visit_types),
+    )
+
+
 def applies(rule: FollowupRule, customer: Customer, item=None) -> bool:
-    """The rule's filters: deal status, member activity, last visit type, and items or
-    departments (an item matches when it is one of the rule's items or belongs to one of its
-    departments). `matching_customers` is the same test in SQL, for bulk triggers."""
-    summary = _summary(customer)
-    if rule.deal_statuses and _deal_status(summary) not in rule.deal_statuses:
-        return False
-    activity = summary.activity if summary else MemberActivity.NON_MEMBER
-    if rule.activities and activity not in rule.activities:
-        return False
-    if rule.last_visit_types and (summary.last_visit_type if summary else "") not in (
-        rule.last_visit_types
-    ):
+    """The rule's filters: the customer's dynamic tags (deal status, member activity, last visit
+    type), and items or departments (an item matches when it is one of the rule's items or
+    belongs to one of its departments). `matching_customers` is the same test in SQL."""
+    if not tags.matches(customer, _tags(rule)):
         return False
     item_ids = {i.pk for i in rule.items.all()}
     department_ids = {d.pk for d in rule.departments.all()}
@@ -77,23 +66,7 @@ def applies(rule: FollowupRule, customer: Customer, item=None) -> bool:
 def matching_customers(rule: FollowupRule, customers):
     """`customers` narrowed to those the rule's customer filters accept (as `applies` without
     an item: rules of customer triggers have no item or department filters)."""
-    if rule.deal_statuses:
-        match = Q(pk__in=[])
-        if DealStatus.NONE in rule.deal_statuses:
-            match |= Q(summary__isnull=True) | Q(summary__deal_count=0)
-        if DealStatus.FIRST in rule.deal_statuses:
-            match |= Q(summary__deal_count=1)
-        if DealStatus.REPEAT in rule.deal_statuses:
-            match |= Q(summary__deal_count__gte=2)
-        customers = customers.filter(match)
-    if rule.activities:
-        match = Q(summary__activity__in=rule.activities)
-        if MemberActivity.NON_MEMBER in rule.activities:
-            match |= Q(summary__isnull=True)
-        customers = customers.filter(match)
-    if rule.last_visit_types:
-        customers = customers.filter(summary__last_visit_type__in=rule.last_visit_types)
-    return customers
+    return tags.filter_customers(customers, _tags(rule))
 
 
 def _fire(trigger, *, store, customer, cause, base, item=None, **extra) -> list[FollowupTask]:
