@@ -136,6 +136,7 @@ class FollowupTask(TimeStampedModel):
         DATE = "date", _("节日/指定日期")
         MEMBER_SLEEPING = "member_sleeping", _("会员沉睡")
         ESCALATION = "escalation", _("术后异常上报")
+        CAMPAIGN = "campaign", _("专项回访")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待回访")
@@ -225,6 +226,12 @@ class FollowupTask(TimeStampedModel):
                 fields=["node", "cause"],
                 condition=Q(node__isnull=False),
                 name="followup_task_once_per_node_and_cause",
+            ),
+            # A campaign (a segment's survey, a repurchase reminder) gives a customer one task.
+            models.UniqueConstraint(
+                fields=["org", "cause", "customer"],
+                condition=Q(kind="campaign"),
+                name="followup_campaign_task_once_per_customer",
             ),
             models.CheckConstraint(
                 condition=Q(satisfaction__isnull=True)

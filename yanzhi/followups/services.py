@@ -16,8 +16,10 @@ from yanzhi.core import audit
 from yanzhi.core.errors import BusinessError, NotFound
 from yanzhi.core.scope import Scope
 from yanzhi.core.sms import queue_sms
+from yanzhi.core.timeutil import store_datetime, store_today
 from yanzhi.core.validators import MOBILE_RE
 from yanzhi.customers.models import Customer, DealStatus, MemberActivity, VisitType
+from yanzhi.customers.queries import customers_for
 from yanzhi.followups import duetime
 from yanzhi.followups.defaults import DEFAULT_RULES
 from yanzhi.followups.models import (
@@ -659,6 +661,99 @@ def create_tasks_bulk(
                 )
             )
     FollowupTask.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    return len(rows)
+
+
+MAX_CAMPAIGN_TITLE = 100
+
+
+@transaction.atomic
+def create_campaign_tasks(
+    store: Store,
+    *,
+    customers,
+    cause: str,
+    title: str,
+    owner_role: str,
+    channel: str = Channel.CALL,
+    script: str = "",
+    due_on: date | None = None,
+    by: Staff,
+) -> int:
+    """One follow-up task per customer for a campaign (专项回访: a saved segment's satisfaction
+    survey, a repurchase reminder). `cause` names the campaign ("segment:12", "repurchase"):
+    a customer who already has a task of that cause gets none, so running a campaign again adds
+    only newcomers. Owners are chosen as for a rule's node; the task falls due in the first
+    calling window of `due_on` (today: the next window from now). `customers` must all be in the
+    caller's scope. Returns the number of tasks created, in a fixed number of queries."""
+    scope = _scope(by)
+    policy.require(scope, "followup.campaign")
+    if not scope.covers_store(store.pk):
+        raise NotFound()
+    fields = {}
+    title = (title or "").strip()
+    if not title or len(title) > MAX_CAMPAIGN_TITLE:
+        fields["title"] = [_("请填写回访事项(不超过100字)")]
+    if owner_role not in OwnerRole.values or owner_role == OwnerRole.EXECUTOR:
+        fields["owner_role"] = [_("负责人角色无效")]
+    if channel not in Channel.values:
+        fields["channel"] = [_("回访方式无效")]
+    if unknown := unknown_placeholders(script or ""):
+        fields["script"] = [_("话术中有未知的占位符:%(names)s") % {"names": _braced(unknown)}]
+    today = store_today(store)
+    if due_on is not None and due_on < today:
+        fields["due_on"] = [_("回访日期不能早于今天")]
+    if not cause or len(cause) > 60:
+        fields["cause"] = [_("活动标识无效")]
+    if fields:
+        raise _invalid(fields)
+    customers = list(customers.select_related("consultant", "doctor"))
+    if not customers:
+        return 0
+    ids = [customer.pk for customer in customers]
+    if customers_for(scope).filter(pk__in=ids).count() != len(set(ids)):
+        raise NotFound()
+    taken = set(
+        FollowupTask.objects.filter(
+            org_id=store.org_id, kind=FollowupTask.Kind.CAMPAIGN, cause=cause, customer_id__in=ids
+        ).values_list("customer_id", flat=True)
+    )
+    windows = calling_windows(store.org_id)
+    base = timezone.now()
+    if due_on is not None and due_on > today:
+        base = store_datetime(store, due_on, time(0, 0))
+    due_at = duetime.into_window(store, base, windows)
+    picker = OwnerPicker(store)
+    rows = []
+    for customer in customers:
+        if customer.pk in taken:
+            continue
+        owner, note = picker.pick(owner_role, customer)
+        if owner is None:
+            continue
+        rows.append(
+            FollowupTask(
+                org_id=store.org_id,
+                store=store,
+                customer=customer,
+                kind=FollowupTask.Kind.CAMPAIGN,
+                cause=cause,
+                title=title,
+                channel=channel,
+                owner_role=owner_role,
+                owner=owner,
+                owner_note=note,
+                script=fill_script(script or "", customer=customer, store=store, owner=owner),
+                due_at=due_at,
+            )
+        )
+    FollowupTask.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    audit.record(
+        by,
+        "followup_campaign.created",
+        store,
+        after={"cause": cause, "title": title, "tasks": len(rows), "owner_role": owner_role},
+    )
     return len(rows)
 
 

@@ -88,6 +88,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "followup.manage_rules": frozenset({MANAGER, HQ}),
     "followup.manage_advice": frozenset({HQ}),
     "followup.stats": frozenset({MANAGER, HQ}),
+    "followup.campaign": frozenset({CONSULTANT, ONLINE, SERVICE, MANAGER, HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).
