@@ -180,6 +180,9 @@ class FollowupTask(TimeStampedModel):
     owner_note = models.CharField(_("分配说明"), max_length=100, blank=True)
     script = models.TextField(_("话术"), blank=True)
     due_at = models.DateTimeField(_("应回访时间"))
+    # When the task first fell due. A call not answered moves `due_at` to the next window; the
+    # completion figures count a task on the day it was first due, so retries do not move it.
+    first_due_at = models.DateTimeField(_("首次应回访时间"))
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
@@ -248,10 +251,38 @@ class FollowupTask(TimeStampedModel):
             ),
             models.Index(fields=["org", "customer", "status"], name="followup_task_org_customer"),
             models.Index(fields=["org", "source_line_id"], name="followup_task_org_line"),
+            models.Index(fields=["org", "store", "first_due_at"], name="followup_task_org_first_due"),
         ]
 
     def __str__(self):
         return f"{self.title} ({self.customer_id})"
+
+    def save(self, *args, **kwargs):
+        if self.first_due_at is None:
+            self.first_due_at = self.due_at
+        super().save(*args, **kwargs)
+
+
+class FollowupAttempt(models.Model):
+    """One call (or message) made for a task and its outcome: a task not reached three times has
+    three attempts. Reach rates are reached attempts over attempts made."""
+
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    store = models.ForeignKey("org.Store", on_delete=models.PROTECT)
+    task = models.ForeignKey(FollowupTask, on_delete=models.CASCADE, related_name="attempts")
+    by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=20, choices=FollowupTask.Outcome.choices)
+    attempted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["task_id", "attempted_at", "id"]
+        indexes = [
+            models.Index(fields=["org", "store", "attempted_at"], name="followup_attempt_org_store"),
+            models.Index(fields=["org", "by", "attempted_at"], name="followup_attempt_org_by"),
+        ]
+
+    def __str__(self):
+        return f"{self.task_id} {self.outcome} {self.attempted_at:%Y-%m-%d %H:%M}"
 
 
 class CallingWindows(models.Model):

@@ -21,7 +21,7 @@ from django.utils import timezone
 from yanzhi.core.scope import Scope
 from yanzhi.core.timeutil import store_day_bounds
 from yanzhi.customers.queries import customers_for
-from yanzhi.followups.models import AdviceTemplate, FollowupRule, FollowupTask
+from yanzhi.followups.models import AdviceTemplate, FollowupAttempt, FollowupRule, FollowupTask
 from yanzhi.org import policy
 from yanzhi.sales.queries import orders_for
 from yanzhi.treatments.queries import executions_for
@@ -190,29 +190,66 @@ def _response_time():
 
 
 def completion_stats(scope: Scope, *, start: datetime, end: datetime, store_id: int | None = None):
-    """Per owner and per store, for tasks due in [start, end): due, done, overdue (still pending
-    and past due), reached, average satisfaction; average satisfaction per item; escalations and
-    their response times. Aggregated in the database, four queries."""
+    """Follow-up completion for [start, end) (docs/followups.md, "Completion figures").
+
+    Tasks count on the day they were FIRST due (`first_due_at`), so an unanswered call retried in
+    the next window stays in the figures of its day: due, done, overdue (still pending, past its
+    current due time), average satisfaction. Calls count by when they were made
+    (`FollowupAttempt`, one row per call): calls, reached calls, reach rate = reached / calls.
+    Per owner (tasks by owner, calls by caller) and per store; satisfaction per item; escalations
+    and their response times. Aggregated in the database, six queries."""
     now = timezone.now()
-    qs = tasks_for(scope).filter(due_at__gte=start, due_at__lt=end)
+    visible = tasks_for(scope)
+    qs = visible.filter(first_due_at__gte=start, first_due_at__lt=end)
+    calls = FollowupAttempt.objects.filter(
+        org_id=scope.org_id,
+        attempted_at__gte=start,
+        attempted_at__lt=end,
+        task__in=visible.values("pk"),
+    )
     if store_id is not None:
         qs = qs.filter(store_id=store_id)
+        calls = calls.filter(store_id=store_id)
     qs = qs.exclude(status=FollowupTask.Status.CANCELLED)
     measures = {
         "due": Count("pk"),
         "done": Count("pk", filter=Q(status=FollowupTask.Status.DONE)),
         "overdue": Count("pk", filter=Q(status=FollowupTask.Status.PENDING, due_at__lt=now)),
-        "reached": Count("pk", filter=Q(outcome=FollowupTask.Outcome.REACHED)),
         "satisfaction": Avg("satisfaction"),
     }
-    by_owner = list(
-        qs.values("owner_id", "owner__name", "store__name")
-        .annotate(**measures)
-        .order_by("store__name", "owner__name", "owner_id")
-    )
-    by_store = list(
-        qs.values("store_id", "store__name").annotate(**measures).order_by("store__name")
-    )
+    call_measures = {
+        "calls": Count("pk"),
+        "reached": Count("pk", filter=Q(outcome=FollowupTask.Outcome.REACHED)),
+    }
+    blank = {"due": 0, "done": 0, "overdue": 0, "satisfaction": None, "calls": 0, "reached": 0}
+    by_owner = {
+        (row["store_id"], row["owner_id"]): {**blank, **row}
+        for row in qs.values("store_id", "store__name", "owner_id", "owner__name").annotate(
+            **measures
+        )
+    }
+    for row in calls.values("store_id", "store__name", "by_id", "by__name").annotate(
+        **call_measures
+    ):
+        key = (row["store_id"], row["by_id"])
+        target = by_owner.setdefault(
+            key,
+            {
+                **blank,
+                "store_id": row["store_id"],
+                "store__name": row["store__name"],
+                "owner_id": row["by_id"],
+                "owner__name": row["by__name"],
+            },
+        )
+        target["calls"], target["reached"] = row["calls"], row["reached"]
+    by_store = {
+        row["store_id"]: {**blank, **row}
+        for row in qs.values("store_id", "store__name").annotate(**measures)
+    }
+    for row in calls.values("store_id", "store__name").annotate(**call_measures):
+        target = by_store.setdefault(row["store_id"], {**blank, **row})
+        target["calls"], target["reached"] = row["calls"], row["reached"]
     by_item = list(
         qs.filter(item__isnull=False, satisfaction__isnull=False)
         .values("item_id", "item__name")
@@ -233,13 +270,17 @@ def completion_stats(scope: Scope, *, start: datetime, end: datetime, store_id: 
         ),
         average_response=Avg(_response_time(), filter=Q(status=FollowupTask.Status.DONE)),
     )
+    by_owner = sorted(
+        by_owner.values(), key=lambda r: (r["store__name"], r["owner__name"], r["owner_id"])
+    )
+    by_store = sorted(by_store.values(), key=lambda r: r["store__name"])
     average = escalations["average_response"]
     if isinstance(average, int | float):  # SQLite gives microseconds
         average = timedelta(microseconds=average)
     escalations["average_response"] = average
     escalations["average_response_hours"] = average.total_seconds() / 3600 if average else None
     for row in by_owner + by_store:
-        row["reach_rate"] = round(100 * row["reached"] / row["done"]) if row["done"] else None
+        row["reach_rate"] = round(100 * row["reached"] / row["calls"]) if row["calls"] else None
     return {
         "by_owner": by_owner,
         "by_store": by_store,

@@ -27,6 +27,7 @@ from yanzhi.followups.models import (
     AdviceTemplate,
     CallingWindows,
     Channel,
+    FollowupAttempt,
     FollowupNode,
     FollowupRule,
     FollowupTask,
@@ -658,6 +659,7 @@ def create_tasks_bulk(
                     owner_note=note,
                     script=fill_script(node.script, customer=customer, store=store, owner=owner),
                     due_at=due[node.pk],
+                    first_due_at=due[node.pk],
                 )
             )
     FollowupTask.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
@@ -745,6 +747,7 @@ def create_campaign_tasks(
                 owner_note=note,
                 script=fill_script(script or "", customer=customer, store=store, owner=owner),
                 due_at=due_at,
+                first_due_at=due_at,
             )
         )
     FollowupTask.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
@@ -961,6 +964,14 @@ def complete_task(
                 error.code, message, fields={"next_appointment_at": [message]}, status=422
             ) from None
     task.save()
+    FollowupAttempt.objects.create(
+        org_id=task.org_id,
+        store_id=task.store_id,
+        task=task,
+        by=by,
+        outcome=outcome,
+        attempted_at=now,
+    )
     if task.abnormal:
         _escalate(task, by=by)
     old, new = audit.changed(before, audit.snapshot(task, RESULT_FIELDS))

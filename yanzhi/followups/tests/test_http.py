@@ -191,7 +191,7 @@ def test_stats_aggregate_in_a_fixed_number_of_queries(
     )
     c = client_for(store_a_manager)
     c.get("/followups/stats/")
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         page = c.get("/followups/stats/")
     html = page.content.decode()
     assert page.status_code == 200

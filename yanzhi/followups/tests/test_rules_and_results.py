@@ -298,3 +298,36 @@ def test_an_escalation_is_late_only_a_day_after_the_report(
     assert late() == 0
     at("2026-03-18 16:06")  # a day and a minute after the report, still not answered
     assert late() == 1
+
+
+def test_a_retried_call_stays_in_its_days_figures_and_every_call_counts(
+    customer, store_a_consultant, store_a_manager, at
+):
+    from yanzhi.followups import queries
+    from yanzhi.org.policy import scope_for
+
+    # given two calls due on the 16th: one answered, one not answered twice then answered
+    answered = _task(customer, store_a_consultant)
+    retried = _task(customer, store_a_consultant)
+    at("2026-03-16 11:10")
+    services.complete_task(answered, by=store_a_consultant, outcome="reached", satisfaction=5)
+    services.complete_task(retried, by=store_a_consultant, outcome="not_reached")
+    at("2026-03-16 14:40")
+    services.complete_task(retried, by=store_a_consultant, outcome="not_reached")
+    retried.refresh_from_db()
+    assert retried.due_at.astimezone(SHANGHAI).day == 16  # 19:30 window of the same day
+    at("2026-03-17 11:05")
+    retried.refresh_from_db()
+    services.complete_task(retried, by=store_a_consultant, outcome="reached", satisfaction=3)
+    scope = scope_for(store_a_manager)
+
+    def figures(day):
+        start = datetime(2026, 3, day, tzinfo=SHANGHAI)
+        stats = queries.completion_stats(scope, start=start, end=start + timedelta(days=1))
+        (row,) = stats["by_owner"]
+        return row["due"], row["done"], row["calls"], row["reached"], row["reach_rate"]
+
+    # then the 16th keeps both tasks (both done now), with the three calls made that day
+    assert figures(16) == (2, 2, 3, 1, 33)
+    # and the 17th has no task due, only the one call made, answered
+    assert figures(17) == (0, 0, 1, 1, 100)
