@@ -1,5 +1,7 @@
 """Input shapes of the follow-up pages; the rules live in services.py."""
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +15,11 @@ from yanzhi.followups.models import (
 )
 from yanzhi.scheduling.models import Appointment
 
-NODE_ROWS = 8
+# The rule form shows the rule's nodes and two empty rows; "添加节点" adds more, up to the cap.
+SPARE_NODE_ROWS = 2
+MAX_NODE_ROWS = 30
+NODE_KEYS = ("label", "offset_value", "offset_unit", "owner_role", "channel", "script")
+_POSTED_ROW = re.compile(r"^node-(\d+)-")
 
 
 class Styled:
@@ -121,40 +127,35 @@ class RuleForm(Styled, forms.Form):
         return [part.strip() for chunk in text.split(",") for part in chunk.split() if part]
 
 
+def empty_node_row(n: int) -> dict:
+    return {**dict.fromkeys(NODE_KEYS, ""), "n": n}
+
+
 def node_rows(data, nodes=()) -> list[dict]:
-    """The node rows of the rule form: posted values, else the rule's nodes, padded with empty
-    rows. A row whose script and offset are both empty is not a node."""
-    rows = []
-    for n in range(NODE_ROWS):
-        if data is not None:
-            row = {
-                key: (data.get(f"node-{n}-{key}") or "").strip()
-                for key in (
-                    "label",
-                    "offset_value",
-                    "offset_unit",
-                    "owner_role",
-                    "channel",
-                    "script",
-                )
-            }
-        elif n < len(nodes):
-            node = nodes[n]
-            row = {
-                "label": node.label,
-                "offset_value": str(node.offset_value),
-                "offset_unit": node.offset_unit,
-                "owner_role": node.owner_role,
-                "channel": node.channel,
-                "script": node.script,
-            }
-        else:
-            row = dict.fromkeys(
-                ("label", "offset_value", "offset_unit", "owner_role", "channel", "script"), ""
-            )
-        row["n"] = n
-        rows.append(row)
-    return rows
+    """The node rows of the rule form: posted values (as many rows as were posted), else the
+    rule's nodes followed by spare empty rows. A row whose script and offset are both empty is
+    not a node."""
+    if data is not None:
+        posted = {int(m.group(1)) for key in data if (m := _POSTED_ROW.match(key))}
+        indexes = sorted(n for n in posted if n < MAX_NODE_ROWS)
+        return [
+            {**{key: (data.get(f"node-{n}-{key}") or "").strip() for key in NODE_KEYS}, "n": n}
+            for n in indexes
+        ]
+    rows = [
+        {
+            "n": n,
+            "label": node.label,
+            "offset_value": str(node.offset_value),
+            "offset_unit": node.offset_unit,
+            "owner_role": node.owner_role,
+            "channel": node.channel,
+            "script": node.script,
+        }
+        for n, node in enumerate(nodes)
+    ]
+    count = min(len(rows) + SPARE_NODE_ROWS, MAX_NODE_ROWS)
+    return rows + [empty_node_row(n) for n in range(len(rows), count)]
 
 
 CHOICES = {

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from yanzhi.core.models import TimeStampedModel
+from yanzhi.customers.models import DealStatus, MemberActivity, VisitType
 
 
 class Trigger(models.TextChoices):
@@ -101,6 +102,14 @@ class FollowupRule(TimeStampedModel):
     def __str__(self):
         return self.name
 
+    def tag_labels(self) -> list[str]:
+        """The rule's customer filters in words, for the rule list (未成交, 沉睡会员, 复查 …)."""
+        return (
+            [str(DealStatus(v).label) for v in self.deal_statuses if v in DealStatus.values]
+            + [str(MemberActivity(v).label) for v in self.activities if v in MemberActivity.values]
+            + [str(VisitType(v).label) for v in self.last_visit_types if v in VisitType.values]
+        )
+
 
 class FollowupNode(models.Model):
     """One step of a rule: how long after the trigger, who calls, how, and what to say."""
@@ -147,6 +156,12 @@ class FollowupTask(TimeStampedModel):
         REACHED = "reached", _("已接通")
         NOT_REACHED = "not_reached", _("未接通")
         WRONG_NUMBER = "wrong_number", _("号码错误")
+        SMS_SENT = "sms_sent", _("短信已发出")
+        NO_CONSENT = "no_consent", _("未同意接收营销短信,未发送")
+
+    # Greetings and win-back messages are marketing: sent by SMS only with the customer's
+    # consent (after-care messages are part of the treatment and always go).
+    MARKETING_KINDS = frozenset({"birthday", "date", "member_sleeping", "campaign"})
 
     class Reason(models.TextChoices):
         EFFECT = "effect", _("效果")
@@ -251,7 +266,15 @@ class FollowupTask(TimeStampedModel):
             ),
             models.Index(fields=["org", "customer", "status"], name="followup_task_org_customer"),
             models.Index(fields=["org", "source_line_id"], name="followup_task_org_line"),
-            models.Index(fields=["org", "store", "first_due_at"], name="followup_task_org_first_due"),
+            models.Index(
+                fields=["org", "store", "first_due_at"], name="followup_task_org_first_due"
+            ),
+            # The worker's pass over SMS follow-ups that fell due (any org).
+            models.Index(
+                fields=["due_at"],
+                condition=Q(channel="sms", status="pending"),
+                name="followup_task_sms_due",
+            ),
         ]
 
     def __str__(self):
@@ -277,7 +300,9 @@ class FollowupAttempt(models.Model):
     class Meta:
         ordering = ["task_id", "attempted_at", "id"]
         indexes = [
-            models.Index(fields=["org", "store", "attempted_at"], name="followup_attempt_org_store"),
+            models.Index(
+                fields=["org", "store", "attempted_at"], name="followup_attempt_org_store"
+            ),
             models.Index(fields=["org", "by", "attempted_at"], name="followup_attempt_org_by"),
         ]
 

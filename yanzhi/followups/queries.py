@@ -90,26 +90,32 @@ def _mine(scope: Scope, qs: QuerySet[FollowupTask], everyone: bool) -> QuerySet[
     return qs if everyone and sees_all_tasks(scope) else qs.filter(owner_id=scope.staff_id)
 
 
+UPCOMING_DAYS = 7
+WORKBENCH_ROWS = 100
+
+
 def workbench(scope: Scope, store, day: date, *, tab: str, everyone: bool = False):
-    """(tasks of the tab, counts of every tab): pending tasks due today, before today, after."""
+    """(tasks of the tab, counts of every tab): pending tasks due today, before today, and in
+    the next UPCOMING_DAYS days (a six-month check-up call is not "coming up" yet)."""
     start, end = store_day_bounds(store, day)
+    horizon = store_day_bounds(store, day + timedelta(days=UPCOMING_DAYS))[1]
     pending = _mine(scope, tasks_for(scope), everyone).filter(
         status=FollowupTask.Status.PENDING, store_id=store.pk
     )
     counts = pending.aggregate(
         today=Count("pk", filter=Q(due_at__gte=start, due_at__lt=end)),
         overdue=Count("pk", filter=Q(due_at__lt=start)),
-        upcoming=Count("pk", filter=Q(due_at__gte=end)),
+        upcoming=Count("pk", filter=Q(due_at__gte=end, due_at__lt=horizon)),
     )
     where = {
         "today": Q(due_at__gte=start, due_at__lt=end),
         "overdue": Q(due_at__lt=start),
-        "upcoming": Q(due_at__gte=end),
+        "upcoming": Q(due_at__gte=end, due_at__lt=horizon),
     }[tab]
     tasks = (
         pending.filter(where)
         .select_related("customer", "owner", "item", "store")
-        .order_by("due_at", "pk")[:100]
+        .order_by("due_at", "pk")[:WORKBENCH_ROWS]
     )
     return list(tasks), counts
 

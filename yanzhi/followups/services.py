@@ -979,6 +979,60 @@ def complete_task(
     return task
 
 
+SMS_BATCH = 200
+
+
+def send_due_sms_tasks(now: datetime | None = None) -> int:
+    """SMS follow-ups (a node whose channel is 短信) send themselves: each pending SMS task that
+    has fallen due gets its script queued as an SMS to the customer and is closed as 短信已发出
+    (or 号码错误 when the number is not a valid mobile: the outbox records it as failed).
+    Greetings and win-back messages (MARKETING_KINDS) go only to customers who consented to
+    marketing; the others' tasks close as not sent. Run on
+    every pass of the worker; one task at a time under a row lock, and the SMS's dedupe key is
+    the task, so two workers never send one twice. Returns how many were handled."""
+    now = now or timezone.now()
+    due = list(
+        FollowupTask.objects.filter(
+            channel=Channel.SMS, status=FollowupTask.Status.PENDING, due_at__lte=now
+        )
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[:SMS_BATCH]
+    )
+    handled = 0
+    for pk in due:
+        with transaction.atomic():
+            task = (
+                FollowupTask.objects.select_for_update(of=("self",))
+                .select_related("customer")
+                .filter(pk=pk, status=FollowupTask.Status.PENDING)
+                .first()
+            )
+            if task is None:
+                continue
+            task.status, task.completed_at = FollowupTask.Status.DONE, now
+            if task.kind in FollowupTask.MARKETING_KINDS and not task.customer.marketing_consent:
+                task.outcome = FollowupTask.Outcome.NO_CONSENT
+                task.notes = _("客户未同意接收营销信息,短信未发送")
+            else:
+                message = queue_sms(
+                    org_id=task.org_id,
+                    phone=task.customer.phone,
+                    text=task.script or task.title,
+                    purpose="followup",
+                    customer_id=task.customer_id,
+                    dedupe_key=f"followup-task:{task.pk}",
+                )
+                valid = _valid_mobile(task.customer.phone)
+                task.outcome = (
+                    FollowupTask.Outcome.SMS_SENT if valid else FollowupTask.Outcome.WRONG_NUMBER
+                )
+                task.notes = _("系统自动发送短信(短信编号 %(id)s)") % {"id": message.pk}
+            task.save(update_fields=["outcome", "status", "completed_at", "notes", "updated_at"])
+            audit.record(None, "followup_task.sms_handled", task, note=task.outcome)
+            handled += 1
+    return handled
+
+
 # --- medical advice (医嘱) -----------------------------------------------------------------------
 @transaction.atomic
 def save_advice_template(

@@ -9,6 +9,7 @@ urlpatterns = [
     path("followups/tasks/<int:pk>/complete/", views.task_complete, name="task-complete"),
     path("followups/rules/", views.rule_list, name="rules"),
     path("followups/rules/new/", views.rule_create, name="rule-create"),
+    path("followups/rules/node-row/", views.rule_node_row, name="rule-node-row"),
     path("followups/rules/<int:pk>/edit/", views.rule_edit, name="rule-edit"),
     path("followups/rules/<int:pk>/deactivate/", views.rule_deactivate, name="rule-deactivate"),
     path("followups/rules/defaults/", views.rules_install_defaults, name="rules-defaults"),

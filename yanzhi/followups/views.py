@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -20,11 +21,13 @@ from yanzhi.core.timeutil import store_datetime, store_today
 from yanzhi.followups import queries, services
 from yanzhi.followups.forms import (
     CHOICES,
+    MAX_NODE_ROWS,
     AdviceForm,
     ResultForm,
     RuleForm,
     StatsForm,
     WindowsForm,
+    empty_node_row,
     node_rows,
 )
 from yanzhi.followups.models import FollowupTask
@@ -74,7 +77,13 @@ def workbench(request):
         "counts": counts,
         "everyone": everyone,
         "can_see_all": queries.sees_all_tasks(request.scope),
-        "tabs": [("today", _("今日待回访")), ("overdue", _("已逾期")), ("upcoming", _("即将到期"))],
+        "tabs": [
+            ("today", _("今日待回访")),
+            ("overdue", _("已逾期")),
+            ("upcoming", _("未来%(days)s天") % {"days": queries.UPCOMING_DAYS}),
+        ],
+        "shown_limit": queries.WORKBENCH_ROWS,
+        "tab_count": counts[tab],
     }
     name = "followups/workbench.html" + ("#list" if request.htmx else "")
     return render(request, name, context)
@@ -223,6 +232,23 @@ def _save_rule(request, rule=None):
         return _render_rule_form(request, form, rows, rule=rule, error=error, status=422)
     messages.success(request, _("回访规则已保存"))
     return redirect("followups:rules")
+
+
+@require_GET
+@followup_view("followup.manage_rules")
+def rule_node_row(request):
+    """One more empty node row for the rule form ("添加节点")."""
+    try:
+        n = int(request.GET.get("n", ""))
+    except ValueError:
+        n = -1
+    if not 0 <= n < MAX_NODE_ROWS:
+        message = _("最多%(n)s个回访节点") % {"n": MAX_NODE_ROWS}
+        return HttpResponse(
+            format_html('<div class="alert alert-warning py-1 small">{}</div>', message), status=422
+        )
+    context = {"row": empty_node_row(n), "choices": CHOICES, "node_errors": {}}
+    return render(request, "followups/rule_form.html#node-row", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -37,3 +37,20 @@ def customer_names(messages) -> dict[int, str]:
 
     ids = {m.customer_id for m in messages if m.customer_id}
     return dict(Customer.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+
+
+STALE_WORKER_HOURS = 26
+
+
+def job_runs(scope: Scope, *, job: str = "", status: str = "") -> QuerySet:
+    """The schedule's runs for the stores in scope, newest first."""
+    from yanzhi.messaging.models import JobRun
+
+    qs = JobRun.objects.filter(org_id=scope.org_id)
+    if scope.store_ids is not None:
+        qs = qs.filter(store_id__in=scope.store_ids)
+    if job:
+        qs = qs.filter(job=job)
+    if status in JobRun.Status.values:
+        qs = qs.filter(status=status)
+    return qs.order_by("-started_at", "-id")

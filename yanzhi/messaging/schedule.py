@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from yanzhi.core.schedule import DailyJob, registered_jobs
+from yanzhi.core.schedule import DailyJob, frequent_jobs, registered_jobs
 from yanzhi.core.timeutil import store_datetime, store_zone
 from yanzhi.messaging.models import JobRun
 from yanzhi.org.models import Store
@@ -113,4 +113,17 @@ def run_due_jobs(
         run = _claim(job, store, day, known.get((name, store_id, day.isoformat())), now)
         if run is not None:
             done.append(_execute(job, store, day, run))
+    return done
+
+
+def run_frequent_jobs(*, now: datetime | None = None) -> int:
+    """Run every frequent job once (core.schedule.frequent_job); a failing job is logged and
+    does not stop the others. Returns the number of things done."""
+    now = now or timezone.now()
+    done = 0
+    for name, func in frequent_jobs().items():
+        try:
+            done += int(func(now) or 0)
+        except Exception:
+            log.exception("frequent job %s failed", name)
     return done

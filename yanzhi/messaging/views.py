@@ -1,12 +1,18 @@
+from datetime import timedelta
+
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from yanzhi.core.errors import BusinessError
 from yanzhi.core.models import SmsMessage
+from yanzhi.core.schedule import registered_jobs
 from yanzhi.messaging import queries, services
+from yanzhi.messaging.models import JobRun
 from yanzhi.org import policy
+from yanzhi.org.queries import stores_for
 from yanzhi.org.views import requires
 
 
@@ -54,3 +60,40 @@ def message_retry(request, pk):
         context,
         status=422 if error else 200,
     )
+
+
+@require_safe
+@requires("schedule.view")
+def job_run_list(request):
+    """后台任务: each scheduled job's runs per store, so a manager sees that the nightly work
+    (no-shows, reminders, follow-up rules …) happened, and whether the worker is running."""
+    jobs = registered_jobs()
+    job = request.GET.get("job", "")
+    job = job if job in jobs else ""
+    status = request.GET.get("status", "")
+    runs = queries.job_runs(request.scope, job=job, status=status)
+    page = Paginator(runs, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    stores = dict(
+        stores_for(request.scope)
+        .filter(pk__in={r.store_id for r in page.object_list})
+        .values_list("pk", "name")
+    )
+    for run in page.object_list:
+        run.store_name = stores.get(run.store_id, run.store_id)
+        run.label = jobs[run.job].label if run.job in jobs else run.job
+    latest = queries.job_runs(request.scope).values_list("started_at", flat=True).first()
+    stale = latest is None or latest < timezone.now() - timedelta(hours=queries.STALE_WORKER_HOURS)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "jobs": [(name, daily.label) for name, daily in jobs.items()],
+        "job": job,
+        "status": status,
+        "statuses": JobRun.Status.choices,
+        "latest": latest,
+        "stale": stale,
+        "query": query.urlencode(),
+    }
+    return render(request, "messaging/job_runs.html", context)

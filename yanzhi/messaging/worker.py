@@ -13,7 +13,7 @@ from django_tasks_db.management.commands.db_worker import Worker as TaskRunner
 
 from yanzhi.core import sms
 from yanzhi.core.schedule import registered_jobs
-from yanzhi.messaging.schedule import run_due_jobs
+from yanzhi.messaging.schedule import run_due_jobs, run_frequent_jobs
 
 log = logging.getLogger("yanzhi.worker")
 
@@ -72,6 +72,7 @@ class Worker:
         ran = 0
         if self.schedule:
             ran += self._guarded(run_due_jobs, "schedule")
+            ran += self._guarded(run_frequent_jobs, "frequent jobs")
         ran += self._guarded(sms.requeue_stranded, "outbox sweep")
         return ran + self.run_tasks()
 
@@ -92,6 +93,7 @@ class Worker:
             now = time.monotonic()
             if self.schedule and now >= next_schedule:
                 self._guarded(run_due_jobs, "schedule")
+                self._guarded(run_frequent_jobs, "frequent jobs")
                 next_schedule = now + self.schedule_every
             if now >= next_sweep:
                 self._guarded(sms.requeue_stranded, "outbox sweep")

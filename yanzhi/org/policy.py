@@ -81,6 +81,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "prepaid.view": frozenset({MANAGER, HQ}),
     "message.view": frozenset({FRONT_DESK, CONSULTANT, ONLINE, SERVICE, MANAGER, HQ}),
     "message.retry": frozenset({MANAGER, HQ}),
+    "schedule.view": frozenset({MANAGER, HQ}),
     "membership.view": frozenset({MANAGER, HQ}),
     "membership.configure": frozenset({HQ}),
     "followup.view": ALL_ROLES,

@@ -315,3 +315,41 @@ def test_advice_windows_and_rule_edit_pages(client_for, hq_admin, store_a_manage
     assert c.post(f"/followups/rules/{post_op.pk}/deactivate/").status_code == 302
     post_op.refresh_from_db()
     assert not post_op.is_active
+
+
+def test_a_rule_can_have_more_nodes_than_the_form_first_shows(client_for, hq_admin, rules):
+    c = client_for(hq_admin)
+    # the form offers one more empty row on request, and refuses past the cap
+    row = c.get("/followups/rules/node-row/?n=5", HTTP_HX_REQUEST="true")
+    assert row.status_code == 200 and 'name="node-5-script"' in row.content.decode()
+    assert c.get("/followups/rules/node-row/?n=30").status_code == 422
+    # a rule with ten nodes (+1 … +10 days) is saved whole
+    data = {"name": "十次回访", "trigger": "customer_created", "is_active": "on"}
+    for n in range(10):
+        data |= {
+            f"node-{n}-offset_value": str(n + 1),
+            f"node-{n}-offset_unit": "days",
+            f"node-{n}-owner_role": "customer_service",
+            f"node-{n}-channel": "call",
+            f"node-{n}-script": f"第{n + 1}次回访",
+        }
+    assert c.post("/followups/rules/new/", data).status_code == 302
+    rule = FollowupRule.objects.get(name="十次回访")
+    assert [node.offset_value for node in rule.nodes.all()] == list(range(1, 11))
+    # editing shows the ten nodes and two spare rows
+    edit = c.get(f"/followups/rules/{rule.pk}/edit/").content.decode()
+    assert edit.count("data-node=") == 12
+
+
+def test_the_rule_list_shows_dates_and_customer_filters(client_for, hq_admin, rules):
+    html = client_for(hq_admin).get("/followups/rules/").content.decode()
+    assert rules["womens_day"].name in html and "03-08" in html
+    assert "首次成交" in html and "多次成交" in html
+
+
+def test_upcoming_covers_the_next_seven_days_only(client_for, store_a_consultant, board, customer):
+    far = make_task(customer, store_a_consultant, due="2026-09-16 11:00")
+    html = client_for(store_a_consultant).get("/followups/?tab=upcoming").content.decode()
+    assert f'data-task="{board["upcoming"].pk}"' in html
+    assert f'data-task="{far.pk}"' not in html
+    assert 'data-count="upcoming">1<' in html
