@@ -198,7 +198,7 @@ def test_customer_service_works_through_todays_list(
     assert local(day.postop_chen.due_at) == f"{TODAY} 11:30"
     assert local(day.postop_li.due_at) == f"{TODAY} 11:45"
     mine = FollowupTask.objects.filter(owner=store_a_service, status="pending")
-    assert mine.count() == 10  # 1 overdue, 3 today, 2 × (1, 3, 6 months) upcoming
+    assert mine.count() == 10  # 1 overdue, 3 today, 2 × (1, 3, 6 months): beyond the 7-day "upcoming"
 
     with clock(EVENING, tick=True):
         # --- the workbench of customer service in the evening window ---------------------------
@@ -206,7 +206,7 @@ def test_customer_service_works_through_todays_list(
         page.get_by_role("link", name="回访", exact=True).click()
         page.wait_for_url(url("/followups/"))
         expect(page.locator("h1")).to_contain_text("回访工作台")
-        assert counts(page) == {"today": 3, "overdue": 1, "upcoming": 6}
+        assert counts(page) == {"today": 3, "overdue": 1, "upcoming": 0}
         rows = page.locator("#tasks [data-task]")
         expect(rows).to_have_count(3)
         expect(rows.nth(0)).to_contain_text("林晓雨")
@@ -244,7 +244,7 @@ def test_customer_service_works_through_todays_list(
         record(page, "已接通", satisfaction=4, reason="恢复", notes="轻微肿胀,已提醒冰敷48小时")
         page.wait_for_url(url("/followups/"))
         expect(page.locator(".alert-success")).to_contain_text("回访结果已保存")
-        assert counts(page) == {"today": 2, "overdue": 1, "upcoming": 6}
+        assert counts(page) == {"today": 2, "overdue": 1, "upcoming": 0}
         chen_task = FollowupTask.objects.get(pk=day.postop_chen.pk)
         assert (chen_task.status, chen_task.outcome, chen_task.satisfaction) == (
             "done",
@@ -277,7 +277,7 @@ def test_customer_service_works_through_todays_list(
         expect(page.locator(".alert-info")).to_contain_text(
             "未接通:已发送回电短信,任务已顺延到下一个回访时段"
         )
-        assert counts(page) == {"today": 1, "overdue": 1, "upcoming": 7}
+        assert counts(page) == {"today": 1, "overdue": 1, "upcoming": 1}
         lin_task = FollowupTask.objects.get(pk=day.new_lin.pk)
         assert (lin_task.status, lin_task.attempt_count) == ("pending", 1)
         assert local(lin_task.due_at) == f"{TOMORROW} 11:00"
@@ -318,7 +318,7 @@ def test_customer_service_works_through_todays_list(
             abnormal="右侧注射部位红肿发热,按压疼痛明显",
         )
         page.wait_for_url(url("/followups/"))
-        assert counts(page) == {"today": 0, "overdue": 1, "upcoming": 7}
+        assert counts(page) == {"today": 0, "overdue": 1, "upcoming": 1}
         li_task = FollowupTask.objects.get(pk=day.postop_li.pk)
         assert (li_task.status, li_task.abnormal) == ("done", True)
         escalation = FollowupTask.objects.get(escalated_from=li_task)
@@ -368,7 +368,7 @@ def test_customer_service_works_through_todays_list(
             purpose="咨询/面诊",
         )
         page.wait_for_url(url("/followups/"))
-        assert counts(page) == {"today": 0, "overdue": 0, "upcoming": 7}
+        assert counts(page) == {"today": 0, "overdue": 0, "upcoming": 1}
         zhou_task = FollowupTask.objects.select_related("next_appointment").get(pk=day.new_zhou.pk)
         assert zhou_task.status == "done"
         booked = zhou_task.next_appointment
@@ -384,7 +384,7 @@ def test_customer_service_works_through_todays_list(
 
         # at the end: nothing left today or overdue
         page.goto(url("/followups/"))
-        assert counts(page) == {"today": 0, "overdue": 0, "upcoming": 7}
+        assert counts(page) == {"today": 0, "overdue": 0, "upcoming": 1}
         expect(page.locator("#no-tasks")).to_have_text("没有需要回访的任务")
         shots(page, "76_followup_today_done")
 
@@ -403,10 +403,13 @@ def test_customer_service_works_through_todays_list(
         service_row = manager.locator(f"#by-owner tr[data-owner='{store_a_service.pk}']")
         doctor_row = manager.locator(f"#by-owner tr[data-owner='{store_a_doctor.pk}']")
         expect(manager.locator("#by-owner tbody tr")).to_have_count(2)
-        assert figures(service_row) == ["静安店", "A客服吴静", "2", "2", "0", "100%", "4.0"]
-        assert figures(doctor_row) == ["静安店", "A医生赵强", "1", "1", "0", "100%", "—"]
+        # customer service: three tasks first due today (林晓雨's, not reached and moved to
+        # tomorrow, still counts today); four calls made today (周婷's overdue one too), three
+        # answered
+        assert figures(service_row) == ["静安店", "A客服吴静", "3", "2", "0", "4", "75%", "4.0"]
+        assert figures(doctor_row) == ["静安店", "A医生赵强", "1", "1", "0", "1", "100%", "—"]
         store_row = manager.locator("#by-owner tfoot tr")
-        assert figures(store_row) == ["静安店", "门店合计", "3", "3", "0", "100%", "4.0"]
+        assert figures(store_row) == ["静安店", "门店合计", "4", "3", "0", "5", "80%", "4.0"]
         assert figures(manager.locator("#by-item tbody tr")) == ["玻尿酸填充", "1", "4.0"]
         escalations = manager.locator("#escalations dd").all_inner_texts()
         assert escalations == ["1", "1", "0", "不到1分钟"]
