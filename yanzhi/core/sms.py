@@ -30,6 +30,9 @@ SMS_TEMPLATES = {
     "appointment_reminder": (
         "{称呼}您好,您已预约{日期} {时间}到{门店}就诊,请准时到店。如需改约请致电{电话}。"
     ),
+    # Providers approve verification-code templates separately (and send them faster); the
+    # code and its lifetime are the template's parameters.
+    "phone_verification": "{称呼}您好,您的手机验证码为{验证码},{分钟}分钟内有效。如非本人操作请忽略。",
 }
 
 

@@ -747,8 +747,12 @@ def send_phone_verification(customer: Customer, *, by: Staff) -> PhoneVerificati
         customer_id=customer.pk,
         phone=customer.phone,
         purpose="phone_verification",
-        text=_("%(name)s您好,您的手机验证码为%(code)s,5分钟内有效。如非本人操作请忽略。")
-        % {"name": customer.salutation or customer.name, "code": code},
+        template="phone_verification",
+        values={
+            "称呼": customer.salutation or customer.name,
+            "验证码": code,
+            "分钟": int(VERIFICATION_TTL.total_seconds() // 60),
+        },
     )
     audit.record(by, "customer.phone_verification_sent", customer)
     return verification

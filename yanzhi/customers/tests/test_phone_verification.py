@@ -29,6 +29,8 @@ def test_code_goes_through_the_outbox_and_confirms(customer, store_a_front_desk)
         assert message.purpose == "phone_verification" and message.phone == customer.phone
         assert "王女士您好" in message.text
         code = sent_code(customer)
+        # the provider template gets the code and its lifetime as parameters
+        assert (message.template, message.params) == ("phone_verification", ["王女士", code, "5"])
         assert code not in verification.code_hash  # only a hash is stored
         services.confirm_phone_verification(customer, code, by=store_a_front_desk)
     customer.refresh_from_db()
