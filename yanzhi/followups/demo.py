@@ -15,7 +15,7 @@ from yanzhi.catalog.models import Item
 from yanzhi.core.timeutil import store_datetime, store_today
 from yanzhi.customers.models import Customer
 from yanzhi.followups import services
-from yanzhi.followups.models import FollowupRule, FollowupTask
+from yanzhi.followups.models import FollowupAttempt, FollowupRule, FollowupTask
 
 ADVICE = {
     "微整科": "{称呼}您好,{项目}术后6小时内注射部位勿沾水,24小时内勿化妆,一周内避免桑拿、饮酒和剧烈运动。如有异常请致电{门店}。",
@@ -92,6 +92,7 @@ def build_followups(org, store, staff: dict) -> int:
                 base=_at(store, today - timedelta(days=2), 16),
             )
         )
+    _past_fortnight(store, rules["post_op"], customers[:12], injection, today)
     day_start = _at(store, today, 0)
     return (
         FollowupTask.objects.filter(
@@ -100,3 +101,48 @@ def build_followups(org, store, staff: dict) -> int:
         if created
         else 0
     )
+
+
+SATISFACTION = (5, 4, 5, 3, 4, 5, 2, 4, 5, 4, 5, 4)
+
+
+def _past_fortnight(store, rule, customers, item, today) -> None:
+    """The last two weeks' post-op calls (术后24小时), done, so the completion figures have
+    history: one customer a day, every fourth not answered at first and reached later that day.
+    Results are recorded through the service, then dated back to when the calls were made."""
+    node = rule.nodes.filter(offset_value=24, offset_unit="hours").first() or rule.nodes.first()
+    for index, customer in enumerate(customers):
+        day = today - timedelta(days=index + 1)
+        cause = f"demo-history:{customer.pk}"
+        services.create_tasks(
+            rule,
+            store=store,
+            customer=customer,
+            cause=cause,
+            base=_at(store, day - timedelta(days=1), 15),
+            item=item,
+        )
+        task = FollowupTask.objects.get(node=node, cause=cause)
+        later = FollowupTask.objects.filter(cause=cause).exclude(pk=task.pk)
+        # the earlier nodes of those days are not part of the story
+        later.filter(due_at__lt=_at(store, today, 0)).delete()
+        calls = []
+        if index % 4 == 3:
+            services.complete_task(task, by=task.owner, outcome="not_reached")
+            calls.append(task.first_due_at + timedelta(minutes=5))
+            task.refresh_from_db()
+        score = SATISFACTION[index % len(SATISFACTION)]
+        services.complete_task(
+            task,
+            by=task.owner,
+            outcome="reached",
+            satisfaction=score,
+            dissatisfaction_reason="recovery" if score <= 3 else "",
+            notes="恢复情况良好" if score > 3 else "消肿较慢,已嘱冰敷",
+        )
+        calls.append(task.first_due_at + timedelta(hours=3 if calls else 0, minutes=12))
+        for attempt, at in zip(task.attempts.order_by("pk"), calls, strict=True):
+            FollowupAttempt.objects.filter(pk=attempt.pk).update(attempted_at=at)
+        FollowupTask.objects.filter(pk=task.pk).update(
+            completed_at=calls[-1], due_at=task.first_due_at
+        )
