@@ -777,6 +777,40 @@ def cancel_tasks(tasks, *, reason: str) -> int:
     return count
 
 
+@transaction.atomic
+def hand_over_tasks(staff_id: int, *, store_ids: list[int], by: Staff | None = None) -> int:
+    """A person left (deactivated), changed role or left a store: their pending tasks in those
+    stores go to whoever the task's role now points to (the customer's consultant, the store's
+    least-loaded nurse or customer service …, else the store manager), so no follow-up is lost.
+    Returns how many tasks moved."""
+    tasks = list(
+        FollowupTask.objects.select_for_update(of=("self",))
+        .filter(owner_id=staff_id, store_id__in=store_ids, status=FollowupTask.Status.PENDING)
+        .select_related("store", "customer__consultant", "customer__doctor")
+        .order_by("store_id", "pk")
+    )
+    pickers: dict[int, OwnerPicker] = {}
+    moved = 0
+    for task in tasks:
+        picker = pickers.setdefault(task.store_id, OwnerPicker(task.store))
+        role = OwnerRole.DOCTOR if task.owner_role == OwnerRole.EXECUTOR else task.owner_role
+        owner, note = picker.pick(role, task.customer)
+        if owner is None or owner.pk == staff_id:
+            continue
+        task.owner = owner
+        task.owner_note = (note or _("原负责人已调离,已转交"))[:100]
+        task.save(update_fields=["owner", "owner_note", "updated_at"])
+        audit.record(
+            by,
+            "followup_task.handed_over",
+            task,
+            before={"owner_id": staff_id},
+            after={"owner_id": owner.pk},
+        )
+        moved += 1
+    return moved
+
+
 # --- recording a result --------------------------------------------------------------------------
 def _valid_mobile(phone: str) -> bool:
     return bool(MOBILE_RE.match(phone or ""))

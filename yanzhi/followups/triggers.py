@@ -23,7 +23,7 @@ from yanzhi.followups.models import (
     Trigger,
     TriggerRun,
 )
-from yanzhi.org.models import Store
+from yanzhi.org.models import Staff, Store
 from yanzhi.sales.models import OrderLine, Payment
 from yanzhi.treatments.models import Entitlement, Execution
 
@@ -231,6 +231,12 @@ def on_customer_became_sleeping(*, customer_id: int, org_id: int, store_id: int,
     )
 
 
+def on_staff_released(*, staff_id: int, store_ids: list[int], by_id: int | None = None, **_):
+    """A person can no longer do their follow-ups in these stores: hand them on."""
+    by = Staff.objects.filter(pk=by_id).first() if by_id else None
+    services.hand_over_tasks(staff_id, store_ids=store_ids, by=by)
+
+
 HANDLERS = {
     "customer.created": on_customer_created,
     "appointment.missed": on_appointment_missed,
@@ -241,6 +247,7 @@ HANDLERS = {
     "order.reversed": on_order_reversed,
     "execution.done": on_execution_done,
     "customer.became_sleeping": on_customer_became_sleeping,
+    "staff.released": on_staff_released,
 }
 
 

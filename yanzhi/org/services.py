@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yanzhi.core import audit
+from yanzhi.core import audit, events
 from yanzhi.core.errors import BusinessError, NotFound
 from yanzhi.core.scope import Scope
 from yanzhi.core.timeutil import first_of_month, next_month, store_today
@@ -336,6 +336,20 @@ def update_staff(staff: Staff, *, by: Staff, stores: list[Store] | None = None, 
     staff.save()
     if stores is not None:
         staff.stores.set(new_stores)
+    # Work a person can no longer do (they left, changed role, or left a store) is handed on by
+    # the apps that own it, e.g. pending follow-up tasks (docs/events.md).
+    if not staff.is_active or staff.role != before["role"]:
+        released = [s.pk for s in current_stores]
+    else:
+        released = sorted({s.pk for s in current_stores} - {s.pk for s in new_stores})
+    if released:
+        events.emit(
+            "staff.released",
+            staff_id=staff.pk,
+            org_id=staff.org_id,
+            store_ids=released,
+            by_id=by.pk,
+        )
     old, new = audit.changed(before, _staff_snapshot(staff))
     if new:
         audit.record(by, "staff.updated", staff, before=old, after=new)
