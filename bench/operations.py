@@ -1,0 +1,305 @@
+"""The benchmark's operations (issue 6): each picks its inputs from the database it runs on (a
+chain made by `manage.py generate_chain`), checks the answer is right, and names the hand-written
+SQL that fetches the same rows.
+
+The context takes the busiest store and its staff; inputs are drawn with a fixed seed, so two runs
+on the same database ask the same questions."""
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count
+from django.test import Client
+
+from bench.harness import Operation, raw_query
+from yanzhi.catalog.models import Item, StoreItem
+from yanzhi.core.timeutil import store_today
+from yanzhi.customers.models import Customer
+from yanzhi.org.models import Staff, Store
+from yanzhi.treatments.models import Entitlement
+
+SAMPLE = 2000
+
+
+class WrongAnswer(AssertionError):
+    pass
+
+
+def _expect(response, status=200):
+    if response.status_code != status:
+        body = response.content[:300].decode(errors="replace")
+        raise WrongAnswer(f"{response.status_code} (wanted {status}): {body}")
+    return response
+
+
+@dataclass
+class Context:
+    store: Store
+    today: date
+    staff: dict[str, Staff]
+    customers: list[dict]
+    items: list[int]
+    entitlements: list[int] = field(default_factory=list)
+    clients: dict[str, Client] = field(default_factory=dict)
+
+    def client(self, role: str) -> Client:
+        if role not in self.clients:
+            c = Client()
+            c.force_login(self.staff[role], backend="django.contrib.auth.backends.ModelBackend")
+            self.clients[role] = c
+        return self.clients[role]
+
+    def customer(self, i: int) -> dict:
+        return self.customers[i % len(self.customers)]
+
+
+def build_context(seed: int = 2026) -> Context:
+    store = (
+        Store.objects.filter(is_active=True)
+        .annotate(n=Count("customer"))
+        .order_by("-n", "pk")
+        .first()
+    )
+    if store is None:
+        raise SystemExit("no store: generate a chain first (manage.py generate_chain)")
+    staff = {}
+    for role in (
+        "front_desk",
+        "consultant",
+        "doctor",
+        "customer_service",
+        "cashier",
+        "store_manager",
+    ):
+        member = store.staff.filter(role=role, is_active=True).order_by("pk").first()
+        if member is not None:
+            staff[role] = member
+    rng = random.Random(seed)
+    ids = list(
+        Customer.objects.filter(store=store).order_by("pk").values_list("pk", flat=True)[:50000]
+    )
+    chosen = sorted(rng.sample(ids, min(SAMPLE, len(ids))))
+    customers = list(
+        Customer.objects.filter(pk__in=chosen).values(
+            "pk", "org_id", "name", "phone", "phone_tail", "name_initials"
+        )
+    )
+    rng.shuffle(customers)
+    items = list(
+        StoreItem.objects.filter(
+            store=store, is_active=True, item__is_active=True, item__kind=Item.Kind.SERVICE
+        ).values_list("item_id", flat=True)[:20]
+    )
+    entitlements = list(
+        Entitlement.objects.filter(
+            store=store, status="active", remaining_sessions__gte=3, item__kind=Item.Kind.SERVICE
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:5000]
+    )
+    rng.shuffle(entitlements)
+    return Context(store, store_today(store), staff, customers, items, entitlements)
+
+
+def operations(ctx: Context) -> list[Operation]:
+    org_id, store_id = ctx.store.org_id, ctx.store.pk
+    ops = []
+
+    def search(kind: str, q_of, ref_sql: str, ref_param_of):
+        def run(i):
+            q = q_of(ctx.customer(i))
+            page = _expect(ctx.client("front_desk").get("/customers/search/", {"q": q}))
+            if ctx.customer(i)["name"] not in page.content.decode():
+                raise WrongAnswer(f"search {q!r} did not find {ctx.customer(i)['name']}")
+
+        def reference(i):
+            return raw_query(ref_sql, (org_id, ref_param_of(ctx.customer(i))))
+
+        return Operation(f"search_{kind}", f"customer search by {kind}", run, reference)
+
+    ops.append(
+        search(
+            "phone_tail",
+            lambda c: c["phone_tail"],
+            "SELECT id, name, phone, member_no FROM customers_customer "
+            "WHERE org_id = %s AND phone_tail = %s ORDER BY id LIMIT 20",
+            lambda c: c["phone_tail"],
+        )
+    )
+    ops.append(
+        search(
+            "name",
+            lambda c: c["name"],
+            "SELECT id, name, phone, member_no FROM customers_customer "
+            "WHERE org_id = %s AND name = %s ORDER BY id LIMIT 20",
+            lambda c: c["name"],
+        )
+    )
+    ops.append(
+        search(
+            "initials",
+            lambda c: c["name_initials"],
+            "SELECT id, name, phone, member_no FROM customers_customer "
+            "WHERE org_id = %s AND name_initials LIKE %s ORDER BY id LIMIT 20",
+            lambda c: c["name_initials"] + "%",
+        )
+    )
+
+    def customer_360(i):
+        c = ctx.customer(i)
+        page = _expect(ctx.client("store_manager").get(f"/customers/{c['pk']}/"))
+        if c["name"] not in page.content.decode():
+            raise WrongAnswer("360 page without the customer's name")
+
+    ops.append(
+        Operation(
+            "customer_360",
+            "customer 360° page",
+            customer_360,
+            lambda i: raw_query(
+                "SELECT c.*, s.* FROM customers_customer c "
+                "LEFT JOIN customers_customersummary s ON s.customer_id = c.id WHERE c.id = %s",
+                (ctx.customer(i)["pk"],),
+            ),
+        )
+    )
+
+    def today(i):
+        _expect(ctx.client("front_desk").get("/"))
+
+    ops.append(
+        Operation(
+            "today_workbench",
+            "today's work (front desk)",
+            today,
+            lambda i: raw_query(
+                "SELECT v.id, v.status, c.name FROM visits_visit v "
+                "JOIN customers_customer c ON c.id = v.customer_id "
+                "WHERE v.org_id = %s AND v.store_id = %s AND v.day = %s ORDER BY v.arrived_at",
+                (org_id, store_id, ctx.today.isoformat()),
+            ),
+        )
+    )
+
+    def appointment_day(i):
+        _expect(ctx.client("front_desk").get("/appointments/", {"day": ctx.today.isoformat()}))
+
+    ops.append(
+        Operation(
+            "appointment_day",
+            "appointment day view",
+            appointment_day,
+            lambda i: raw_query(
+                "SELECT a.id, a.starts_at, a.ends_at, c.name FROM scheduling_appointment a "
+                "JOIN customers_customer c ON c.id = a.customer_id "
+                "WHERE a.org_id = %s AND a.store_id = %s AND a.starts_at >= %s "
+                "AND a.starts_at < %s ORDER BY a.starts_at",
+                (org_id, store_id, f"{ctx.today} 00:00", f"{ctx.today} 23:59:59"),
+            ),
+        )
+    )
+
+    def followups(i):
+        _expect(ctx.client("customer_service").get("/followups/"))
+
+    ops.append(
+        Operation(
+            "followup_workbench",
+            "follow-up workbench",
+            followups,
+            lambda i: raw_query(
+                "SELECT t.id, t.title, t.due_at, c.name FROM followups_followuptask t "
+                "JOIN customers_customer c ON c.id = t.customer_id "
+                "WHERE t.org_id = %s AND t.owner_id = %s AND t.status = 'pending' "
+                "AND t.due_at < %s ORDER BY t.due_at LIMIT 100",
+                (org_id, ctx.staff["customer_service"].pk, f"{ctx.today} 23:59:59"),
+            ),
+        )
+    )
+
+    def tagged_list(i):
+        _expect(
+            ctx.client("store_manager").get(
+                "/customers/", {"activities": "sleeping", "last_visit_types": "checkup"}
+            )
+        )
+
+    ops.append(
+        Operation(
+            "customers_by_tags",
+            "customer list: 沉睡会员 last seen for 复查",
+            tagged_list,
+            lambda i: raw_query(
+                "SELECT c.id, c.name FROM customers_customer c "
+                "JOIN customers_customersummary s ON s.customer_id = c.id "
+                "WHERE c.org_id = %s AND c.store_id = %s AND s.activity = 'sleeping' "
+                "AND s.last_visit_type = 'checkup' ORDER BY c.id DESC LIMIT 50",
+                (org_id, store_id),
+            ),
+        )
+    )
+
+    # --- writes (each iteration changes the database: run on a bench copy) -------------------
+    arrivals = iter(ctx.customers[len(ctx.customers) // 2 :])
+
+    def register_arrival(i):
+        customer = next(arrivals)
+        _expect(
+            ctx.client("front_desk").post(
+                "/api/v1/visits",
+                json.dumps({"customer_id": customer["pk"], "store_id": store_id}),
+                content_type="application/json",
+            ),
+            201,
+        )
+
+    ops.append(
+        Operation("register_arrival", "register an arrival", register_arrival, group="write")
+    )
+
+    def open_and_pay(i):
+        customer = ctx.customer(i)
+        # the front desk opens it (a consultant would see only their own customers)
+        order = _expect(
+            ctx.client("front_desk").post(
+                "/api/v1/orders",
+                json.dumps(
+                    {
+                        "customer_id": customer["pk"],
+                        "store_id": store_id,
+                        "lines": [{"item_id": ctx.items[i % len(ctx.items)], "quantity": 1}],
+                        "submit": True,
+                    }
+                ),
+                content_type="application/json",
+            ),
+            201,
+        ).json()
+        _expect(
+            ctx.client("cashier" if "cashier" in ctx.staff else "store_manager").post(
+                f"/api/v1/orders/{order['id']}/pay",
+                json.dumps({"payments": [{"method": "wechat", "amount": order["payable_amount"]}]}),
+                content_type="application/json",
+            )
+        )
+
+    ops.append(
+        Operation("open_and_pay_order", "open and pay an order", open_and_pay, group="write")
+    )
+
+    def execute(i):
+        entitlement = ctx.entitlements[i % len(ctx.entitlements)]
+        _expect(
+            ctx.client("doctor").post(
+                "/api/v1/executions",
+                json.dumps({"entitlement_id": entitlement, "store_id": store_id}),
+                content_type="application/json",
+            ),
+            201,
+        )
+
+    if ctx.entitlements and "doctor" in ctx.staff:
+        ops.append(Operation("execute_session", "execute a session", execute, group="write"))
+    return ops
