@@ -13,6 +13,9 @@ from yanzhi.org.passwords import password_change_required
 from yanzhi.org.policy import scope_for
 
 LAST_SEEN_KEY = "yanzhi_last_seen"
+# The last-seen time is written at most this often: a session write is a database write, and
+# idle limits are minutes long, so a minute's precision is plenty.
+LAST_SEEN_EVERY_SECONDS = 60
 STORE_KEY = "yanzhi_store_id"
 
 
@@ -33,7 +36,7 @@ class IdleSessionMiddleware:
                 request.session_expired = True
                 if not request.path.startswith(("/api/", "/static/", "/i18n/", "/accounts/")):
                     return self._to_login(request)
-            else:
+            elif last_seen is None or now - last_seen >= LAST_SEEN_EVERY_SECONDS:
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
 

@@ -79,3 +79,21 @@ def test_password_reset_by_a_manager_forces_a_change_under_the_standard_policy(
     response = client.get("/settings/api-tokens/")
     assert response.status_code == 302 and response.url.startswith("/accounts/password/")
     assert "管理员已重置您的密码" in client.get(response.url).content.decode()
+
+
+def test_the_last_seen_time_is_written_at_most_once_a_minute(client_for, chain, hq_admin):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def session_writes(client):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/staff/").status_code == 200
+        return sum('UPDATE "django_session"' in q["sql"] for q in queries.captured_queries)
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client = client_for(hq_admin)
+        session_writes(client)
+        clock.shift(timedelta(seconds=30))
+        assert session_writes(client) == 0  # a page a few seconds later writes nothing
+        clock.shift(timedelta(seconds=31))
+        assert session_writes(client) == 1
