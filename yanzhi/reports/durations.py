@@ -25,7 +25,6 @@ from yanzhi.reports.queries import report_settings
 from yanzhi.reports.tables import INT, MINUTES, PERCENT, TEXT, Column, Report, Table, percent
 from yanzhi.visits.queries import visits_for
 
-
 # "Within target" tolerates half a second: SQLite's julianday arithmetic is floating point.
 HALF_SECOND = 0.5
 

@@ -142,7 +142,15 @@ def world(
     v3 = arrive(zhao, "13:00", "checkup", consultant)
     v4 = arrive(qian, "14:30", "repurchase", consultant_2)
     for visit, stages in (
-        (v1, [("escorted", "09:10"), ("diagnosed", "09:30"), ("treated", "10:00"), ("post_care", "11:00")]),
+        (
+            v1,
+            [
+                ("escorted", "09:10"),
+                ("diagnosed", "09:30"),
+                ("treated", "10:00"),
+                ("post_care", "11:00"),
+            ],
+        ),
         (v2, [("escorted", "10:20")]),
         (v3, [("escorted", "13:04"), ("diagnosed", "13:34")]),
     ):
@@ -157,7 +165,12 @@ def world(
 
     pay(o0, store_a_cashier, PaymentLine("cash", Decimal("100")))  # the February arrears
     o1 = order(wang, consultant, [(hydra.pk, 2, 0), (cream.pk, 1, 0)], visit=v1)
-    pay(o1, store_a_cashier, PaymentLine("cash", Decimal("1000")), PaymentLine("wechat", Decimal("500")))
+    pay(
+        o1,
+        store_a_cashier,
+        PaymentLine("cash", Decimal("1000")),
+        PaymentLine("wechat", Decimal("500")),
+    )
     o2 = order(zhao, consultant, [(card.pk, 1, 0)])
     pay(o2, store_a_cashier, PaymentLine("cash", Decimal("10000")))
     stored = zhao.stored_value_cards.get()
@@ -196,7 +209,13 @@ def world(
         goods=goods,
         customers=[wang, li, zhao, qian],
         visits=[v1, v2, v3, v4],
-        orders={"o0": orders[o0.pk], "o1": orders[o1.pk], "o2": orders[o2.pk], "o3": orders[o3.pk], "o4": orders[o4.pk]},
+        orders={
+            "o0": orders[o0.pk],
+            "o1": orders[o1.pk],
+            "o2": orders[o2.pk],
+            "o3": orders[o3.pk],
+            "o4": orders[o4.pk],
+        },
     )
 
 

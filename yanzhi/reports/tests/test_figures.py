@@ -187,9 +187,15 @@ def test_reconciliation_identity(world, store_a_manager):
 
 def test_a_period_without_the_refund_day_keeps_the_sale(world, store_a_manager):
     """February alone: o0 (¥200, paid 100 then, 100 in March)."""
-    report = run(reconciliation.reconciliation, store_a_manager, {"start": "2026-02-01", "end": "2026-02-28"})
+    report = run(
+        reconciliation.reconciliation, store_a_manager, {"start": "2026-02-01", "end": "2026-02-28"}
+    )
     sales = table(report, "sales").rows[0]
-    assert (sales["orders"], sales["net_amount"], sales["arrears_amount"]) == (1, D("200.00"), D("0.00"))
+    assert (sales["orders"], sales["net_amount"], sales["arrears_amount"]) == (
+        1,
+        D("200.00"),
+        D("0.00"),
+    )
     settle = table(report, "settlement").total
     assert (settle["in_period"], settle["outside_period"]) == (D("100.00"), D("100.00"))
     assert report.context["difference"] == 0
