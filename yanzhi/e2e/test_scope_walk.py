@@ -1144,6 +1144,17 @@ def build_membership(w: World, site: Site):
     )
 
 
+def build_reports(w: World, site: Site):
+    """The chain's report settings (项次 weights, stage targets; chain master data): another
+    chain's PUT must not move them. The reports themselves read what the other builders made,
+    so the walk's markers (customer, staff and item names) cover them."""
+    from yanzhi.reports.services import update_report_settings
+
+    if not site.org_level:
+        return
+    w.add_org(update_report_settings(site.org, by=site.hq, deal_weight="1.25"))
+
+
 WORLD_BUILDERS = [
     build_membership,
     build_catalog,
@@ -1152,6 +1163,7 @@ WORLD_BUILDERS = [
     build_treatments,
     build_messaging,
     build_followups,
+    build_reports,
 ]
 
 

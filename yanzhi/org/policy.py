@@ -90,6 +90,15 @@ ACTIONS: dict[str, frozenset[str]] = {
     "followup.manage_advice": frozenset({HQ}),
     "followup.stats": frozenset({MANAGER, HQ}),
     "followup.campaign": frozenset({CONSULTANT, ONLINE, SERVICE, MANAGER, HQ}),
+    "report.view": frozenset({CONSULTANT, ONLINE, DOCTOR, CASHIER, MANAGER, HQ}),
+    "report.visits": frozenset({CONSULTANT, ONLINE, MANAGER, HQ}),
+    "report.sales": frozenset({CONSULTANT, ONLINE, MANAGER, HQ}),
+    "report.performance": frozenset({CONSULTANT, ONLINE, MANAGER, HQ}),
+    "report.doctors": frozenset({DOCTOR, MANAGER, HQ}),
+    "report.durations": frozenset({MANAGER, HQ}),
+    "report.finance": frozenset({CASHIER, MANAGER, HQ}),
+    "report.home": frozenset({MANAGER, HQ}),
+    "report.configure": frozenset({HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).

@@ -1,5 +1,244 @@
-"""/api/v1 endpoints of reports."""
+"""/api/v1 endpoints of reports: the same report functions as the pages, as JSON."""
+
+from datetime import date
 
 from ninja import Router
 
+from yanzhi.core.money import to_money
+from yanzhi.org import policy
+from yanzhi.reports import services
+from yanzhi.reports.filters import report_filters
+from yanzhi.reports.home import home_figures
+from yanzhi.reports.queries import report_settings
+from yanzhi.reports.registry import BY_SLUG, reports_for
+from yanzhi.reports.schemas import (
+    HomeOut,
+    ReportIndexOut,
+    ReportOut,
+    ReportSettingsIn,
+    ReportSettingsOut,
+)
+from yanzhi.reports.tables import MONEY, report_json
+
 router = Router(tags=["reports"])
+
+
+def _run(request, slug: str, **params) -> dict:
+    spec = BY_SLUG[slug]
+    policy.require(request.scope, "report.view")
+    policy.require(request.scope, spec.action)
+    values = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items()}
+    values = {k: v for k, v in values.items() if v is not None}
+    filters = report_filters(request.scope, values, uses=spec.uses, extra=spec.extra)
+    return report_json(spec.build(request.scope, filters))
+
+
+@router.get("/reports", response=list[ReportIndexOut], summary="The reports this viewer may open")
+def list_reports(request):
+    return [
+        {
+            "slug": s.slug,
+            "title": str(s.title),
+            "description": str(s.description),
+            "path": f"/api/v1/reports/{s.slug}",
+        }
+        for s in reports_for(request.scope)
+    ]
+
+
+@router.get("/reports/visits", response=ReportOut, summary="Visit report (到访报表)")
+def visits_report(
+    request,
+    start: date | None = None,
+    end: date | None = None,
+    store_id: int | None = None,
+    department_id: int | None = None,
+    staff_id: int | None = None,
+):
+    return _run(
+        request,
+        "visits",
+        start=start,
+        end=end,
+        store_id=store_id,
+        department_id=department_id,
+        staff_id=staff_id,
+    )
+
+
+@router.get("/reports/item-sales", response=ReportOut, summary="Item sales ranking (项目销售排行)")
+def item_sales_report(
+    request,
+    start: date | None = None,
+    end: date | None = None,
+    store_id: int | None = None,
+    department_id: int | None = None,
+    staff_id: int | None = None,
+):
+    return _run(
+        request,
+        "item-sales",
+        start=start,
+        end=end,
+        store_id=store_id,
+        department_id=department_id,
+        staff_id=staff_id,
+    )
+
+
+@router.get("/reports/categories", response=ReportOut, summary="Category summary (分类汇总)")
+def category_report(
+    request,
+    start: date | None = None,
+    end: date | None = None,
+    store_id: int | None = None,
+    department_id: int | None = None,
+    staff_id: int | None = None,
+    parent: int | None = None,
+):
+    return _run(
+        request,
+        "categories",
+        start=start,
+        end=end,
+        store_id=store_id,
+        department_id=department_id,
+        staff_id=staff_id,
+        parent=parent,
+    )
+
+
+@router.get(
+    "/reports/consultants", response=ReportOut, summary="Consultant performance (咨询师业绩)"
+)
+def consultant_report(
+    request,
+    start: date | None = None,
+    end: date | None = None,
+    store_id: int | None = None,
+    department_id: int | None = None,
+    staff_id: int | None = None,
+):
+    return _run(
+        request,
+        "consultants",
+        start=start,
+        end=end,
+        store_id=store_id,
+        department_id=department_id,
+        staff_id=staff_id,
+    )
+
+
+@router.get(
+    "/reports/online-consultants",
+    response=ReportOut,
+    summary="Online-consultant performance (网电咨询师业绩)",
+)
+def online_consultant_report(
+    request,
+    start: date | None = None,
+    end: date | None = None,
+    store_id: int | None = None,
+    department_id: int | None = None,
+    staff_id: int | None = None,
+):
+    return _run(
+        request,
+        "online-consultants",
+        start=start,
+        end=end,
+        store_id=store_id,
+        department_id=department_id,
+        staff_id=staff_id,
+    )
+
+
+@router.get("/reports/doctors", response=ReportOut, summary="Doctor performance (医生业绩)")
+def doctor_report(
+    request,
+    start: date | None = None,
+    end: date | None = None,
+    store_id: int | None = None,
+    department_id: int | None = None,
+    staff_id: int | None = None,
+):
+    return _run(
+        request,
+        "doctors",
+        start=start,
+        end=end,
+        store_id=store_id,
+        department_id=department_id,
+        staff_id=staff_id,
+    )
+
+
+@router.get("/reports/stage-durations", response=ReportOut, summary="Stage durations (各环节时长)")
+def stage_duration_report(
+    request, start: date | None = None, end: date | None = None, store_id: int | None = None
+):
+    return _run(request, "stage-durations", start=start, end=end, store_id=store_id)
+
+
+@router.get("/reports/followups", response=ReportOut, summary="Follow-up completion (回访完成情况)")
+def followup_report(
+    request, start: date | None = None, end: date | None = None, store_id: int | None = None
+):
+    return _run(request, "followups", start=start, end=end, store_id=store_id)
+
+
+@router.get(
+    "/reports/reconciliation", response=ReportOut, summary="Sales and cash reconciliation (对账)"
+)
+def reconciliation_report(
+    request, start: date | None = None, end: date | None = None, store_id: int | None = None
+):
+    return _run(request, "reconciliation", start=start, end=end, store_id=store_id)
+
+
+@router.get("/reports/home", response=HomeOut, summary="The manager's home figures (店长首页)")
+def manager_home(request, store_id: int | None = None):
+    policy.require(request.scope, "report.home")
+    params = {"store_id": store_id} if store_id is not None else {}
+    home = home_figures(request.scope, report_filters(request.scope, params, uses=("store",)))
+
+    def value(kind, v):
+        return str(to_money(v)) if kind == MONEY and v is not None else v
+
+    return {
+        "today": home.today,
+        "store_id": store_id,
+        "figures": [
+            {
+                "key": f.key,
+                "label": str(f.label),
+                "kind": f.kind,
+                **{w: value(f.kind, f.values[w]) for w in f.values},
+            }
+            for f in home.figures
+        ],
+        "pending_approvals": home.pending_approvals,
+        "expiring_cards": home.expiring_cards,
+        "expiring_amount": str(home.expiring_amount),
+    }
+
+
+def _settings_out(settings) -> dict:
+    data = {f: getattr(settings, f) for f in services.FIELDS}
+    for f in ("deal_weight", "consultation_weight", "treatment_weight"):
+        data[f] = str(data[f])
+    return data
+
+
+@router.get("/reports/settings", response=ReportSettingsOut, summary="Report settings (报表设置)")
+def get_settings(request):
+    policy.require(request.scope, "report.view")
+    return _settings_out(report_settings(request.scope))
+
+
+@router.put("/reports/settings", response=ReportSettingsOut)
+def update_settings(request, data: ReportSettingsIn):
+    changes = {k: v for k, v in data.dict().items() if v is not None}
+    settings = services.update_report_settings(request.auth.org, by=request.auth, **changes)
+    return _settings_out(settings)
