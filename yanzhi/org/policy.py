@@ -89,6 +89,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "followup.manage_advice": frozenset({HQ}),
     "followup.stats": frozenset({MANAGER, HQ}),
     "followup.campaign": frozenset({CONSULTANT, ONLINE, SERVICE, MANAGER, HQ}),
+    "promotion.view": frozenset({FRONT_DESK, CONSULTANT, ONLINE, CASHIER, MANAGER, HQ}),
+    "promotion.manage": frozenset({MANAGER, HQ}),
+    "promotion.report": frozenset({CONSULTANT, ONLINE, MANAGER, HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).
