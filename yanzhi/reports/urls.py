@@ -1,2 +1,8 @@
+from django.urls import path
+
+from yanzhi.reports import promotions
+
 app_name = "reports"
-urlpatterns = []
+urlpatterns = [
+    path("reports/promotions/", promotions.promotion_summary_view, name="promotion-summary"),
+]
