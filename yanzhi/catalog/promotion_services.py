@@ -154,13 +154,13 @@ def _items(org_id: int, rows, stores: list[Store]) -> list[PromotionItem]:
             if amount > list_price:
                 message = _("“%(name)s”的活动价不能高于原价 %(price)s 元") % {
                     "name": item.name,
-                    "price": list_price,
+                    "price": f"{to_money(list_price):.2f}",
                 }
                 if store is not None:
                     message = _("“%(name)s”的活动价不能高于门店“%(store)s”的原价 %(price)s 元") % {
                         "name": item.name,
                         "store": store.name,
-                        "price": list_price,
+                        "price": f"{to_money(list_price):.2f}",
                     }
                 raise _fail("price_above_list", f"items.{n}.price_amount", message)
         built.append(

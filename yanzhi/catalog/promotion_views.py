@@ -53,12 +53,9 @@ def promotion_list(request):
     status = request.GET.get("status", "running")
     status = status if status in dict(STATUSES) else ""
     store_id = _int(request.GET.get("store"))
+    today = _today(request)
     qs = queries.promotion_list(
-        request.scope,
-        status=status,
-        store_id=store_id,
-        q=request.GET.get("q", ""),
-        today=_today(request),
+        request.scope, status=status, store_id=store_id, q=request.GET.get("q", ""), today=today
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     manageable = set(
@@ -74,7 +71,7 @@ def promotion_list(request):
         "store_id": store_id,
         "q": request.GET.get("q", ""),
         "manageable": manageable,
-        "today": _today(request),
+        "today": today,
     }
     name = "catalog/promotion_list.html" + ("#rows" if request.htmx else "")
     return render(request, name, context)
