@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from yanzhi.catalog.queries import promotions_for
 from yanzhi.core.errors import BusinessError
+from yanzhi.core.money import to_money
 from yanzhi.core.scope import Scope
 from yanzhi.core.timeutil import store_today
 from yanzhi.core.xlsx import Sheet, xlsx_response
@@ -141,8 +142,8 @@ def _row(values: dict, **names) -> Row:
         promotion_name=values["promotion__name"],
         quantity=values["quantity"] or 0,
         refunded_quantity=values["refunded_quantity"] or 0,
-        amount=values["amount"] or ZERO,
-        refunded_amount=values["refunded_amount"] or ZERO,
+        amount=to_money(values["amount"] or ZERO),
+        refunded_amount=to_money(values["refunded_amount"] or ZERO),
         customers=values["customers"],
         new_customers=values["new_customers"],
         second_purchase_customers=values["second_purchase_customers"],

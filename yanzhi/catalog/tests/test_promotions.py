@@ -97,7 +97,11 @@ def test_hq_creates_a_chain_promotion_targeted_by_tags(chain, hq_admin, hydra, c
 
 
 BAD = [
-    ({"start_date": "2026-03-31", "end_date": "2026-03-01"}, "end_date", "结束日期不能早于开始日期"),
+    (
+        {"start_date": "2026-03-31", "end_date": "2026-03-01"},
+        "end_date",
+        "结束日期不能早于开始日期",
+    ),
     ({"items": "negative"}, "items.0.price_amount", "活动价不能为负数"),
     ({"items": "above"}, "items.0.price_amount", "不能高于门店“静安店”的原价 1000.00 元"),
     ({"items": "above_b"}, "items.0.price_amount", "不能高于门店“浦东店”的原价 900.00 元"),

@@ -155,14 +155,19 @@ def test_the_limit_per_customer_counts_paid_units_not_refunded_ones(
     # when / then: a second one is refused, saying how many were bought
     with pytest.raises(BusinessError, match="已购1件") as refused:
         services.open_order(
-            sleeper, store=store_a, by=store_a_consultant, lines=[(hydra.pk, 1, 0, checkup_offer.pk)]
+            sleeper,
+            store=store_a,
+            by=store_a_consultant,
+            lines=[(hydra.pk, 1, 0, checkup_offer.pk)],
         )
     assert refused.value.code == "promotion_limit_reached"
     assert Order.objects.count() == 1
     # and two units on one order are refused too
     with pytest.raises(BusinessError, match="限购"):
         services.price_lines(
-            store_a, [(hydra.pk, 1, 0, checkup_offer.pk), (hydra.pk, 1, 0, checkup_offer.pk)], customer=sleeper
+            store_a,
+            [(hydra.pk, 1, 0, checkup_offer.pk), (hydra.pk, 1, 0, checkup_offer.pk)],
+            customer=sleeper,
         )
     # when the first is refunded, the unit is free again (paying woke the member: a promotion
     # for 沉睡会员 would now refuse them, this one targets the last visit type only)
@@ -284,9 +289,10 @@ def test_the_order_screen_offers_the_promotion_and_prices_the_line(
     client = client_for(store_a_consultant)
     page = client.get(f"/orders/new/?customer={sleeper.pk}&store={store_a.pk}")
     assert "沉睡会员复查回馈" in page.content.decode()
-    assert "沉睡会员复查回馈" not in client.get(
-        f"/orders/new/?customer={awake.pk}&store={store_a.pk}"
-    ).content.decode()
+    assert (
+        "沉睡会员复查回馈"
+        not in client.get(f"/orders/new/?customer={awake.pk}&store={store_a.pk}").content.decode()
+    )
     # when: the line is added and the promotion picked
     data = {
         "customer": sleeper.pk,
