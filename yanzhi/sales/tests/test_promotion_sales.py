@@ -372,3 +372,30 @@ def test_api_offers_and_sells_under_a_promotion(
     assert refused.status_code == 422
     assert refused.json()["code"] == "customer_not_targeted"
     assert "lines.0.promotion_id" in refused.json()["fields"]
+
+
+def test_the_demo_sells_under_its_two_promotions(
+    chain, store_a, hq_admin, store_a_consultant, store_a_cashier, store_a_manager, hydra
+):
+    from yanzhi.sales.demo import build_promotions
+
+    customers = [
+        make_customer(store_a, name=f"客户{n}", consultant=store_a_consultant) for n in range(31)
+    ]
+    tag(customers[0], activity=MemberActivity.SLEEPING, last_visit_type=VisitType.CHECKUP)
+    people = [hq_admin, store_a_consultant, store_a_cashier, store_a_manager]
+    # when
+    made = build_promotions(chain, people, [store_a], customers, hq_admin)
+    # then
+    assert made == 5
+    lines = OrderLine.objects.filter(promotion__isnull=False)
+    assert sorted(set(lines.values_list("promotion__name", flat=True))) == [
+        "春季焕颜季",
+        "沉睡会员复查回馈",
+    ]
+    assert lines.filter(promotion__name="沉睡会员复查回馈").get().order.customer == customers[0]
+    assert lines.filter(refunded_quantity=1).count() == 1
+    assert set(lines.values_list("unit_price_amount", flat=True)) == {
+        Decimal("800.00"),
+        Decimal("600.00"),
+    }
