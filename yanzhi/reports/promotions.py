@@ -26,6 +26,7 @@ from django.db.models import (
     When,
 )
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -191,7 +192,7 @@ def filters_for(scope: Scope, *, date_from=None, date_to=None, promotion_id=None
     store = get_store(scope, store_id) if store_id else None
     calendar = store or stores_for(scope).filter(pk=scope.current_store_id).first()
     calendar = calendar or stores_for(scope).first()
-    today = store_today(calendar) if calendar else date.today()  # noqa: DTZ011 - no store at all
+    today = store_today(calendar) if calendar else timezone.localdate()  # a chain without stores
     start = _date(date_from, today.replace(day=1), "date_from")
     end = _date(date_to, today, "date_to")
     if end < start:

@@ -196,7 +196,7 @@ def test_the_limit_is_checked_again_at_payment(
     ("moment", "allowed"),
     [
         ("2026-03-01 00:00:10+08:00", True),  # first day, just after midnight in Shanghai
-        ("2026-02-28 23:59:50+08:00", False),  # already 1 March in UTC? no: still 28 Feb locally
+        ("2026-02-28 23:59:50+08:00", False),  # the evening before, locally
         ("2026-03-31 23:59:50+08:00", True),  # last day, late evening
         ("2026-04-01 00:00:10+08:00", False),  # still 31 March in UTC, but 1 April locally
     ],
