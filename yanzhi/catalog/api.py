@@ -4,7 +4,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
-from yanzhi.catalog import queries, services
+from yanzhi.catalog import promotion_services, queries, services
 from yanzhi.catalog.schemas import (
     AssignmentIn,
     AssignmentOut,
@@ -15,15 +15,19 @@ from yanzhi.catalog.schemas import (
     ItemOut,
     ItemPage,
     ItemPatch,
+    PromotionIn,
+    PromotionOut,
+    PromotionPage,
     RemovalIn,
     RemovalOut,
     SellableItemOut,
     SellablePage,
     StoreItemPatch,
 )
+from yanzhi.core.timeutil import store_today
 from yanzhi.org import policy
 from yanzhi.org.models import Organization
-from yanzhi.org.queries import get_store
+from yanzhi.org.queries import get_store, stores_for
 
 router = Router(tags=["catalog"])
 
@@ -188,3 +192,75 @@ def set_store_price(request, store_item_id: int, data: StoreItemPatch):
     store_item = queries.get_store_item(request.scope, store_item_id)
     services.set_store_price(store_item, price_amount=data.price_amount, by=request.auth)
     return queries.get_sellable_item(store_item.store, store_item.item_id)
+
+
+# --- promotions (活动) ------------------------------------------------------------------------------
+def _promotion_kwargs(data: PromotionIn) -> dict:
+    return {
+        "name": data.name,
+        "start_date": data.start_date,
+        "end_date": data.end_date,
+        "store_ids": data.store_ids,
+        "target": data.target.dict(),
+        "member_level_ids": data.member_level_ids,
+        "description": data.description,
+        "items": [(i.item_id, i.price_amount, i.limit_per_customer) for i in data.items],
+    }
+
+
+@router.get("/promotions", response=PromotionPage)
+def list_promotions(
+    request,
+    status: str = Query("", description="running | upcoming | finished | '' (all)"),
+    store_id: int | None = None,
+    q: str = "",
+    limit: int = Query(20, ge=1, le=100),
+    offset: int = Query(0, ge=0),
+):
+    """Promotions running in your stores (HQ: the chain's); `status` is judged on the business
+    date of `store_id` (or your current store; HQ without one: the chain's first store)."""
+    policy.require(request.scope, "promotion.view")
+    store = get_store(request.scope, store_id) if store_id else None
+    store = store or _current_store(request)
+    today = store_today(store) if store else None
+    qs = queries.promotion_list(request.scope, status=status, store_id=store_id, q=q, today=today)
+    return {"count": qs.count(), "items": list(qs[offset : offset + limit])}
+
+
+def _current_store(request):
+    if request.scope.current_store_id:
+        return get_store(request.scope, request.scope.current_store_id)
+    return stores_for(request.scope).first()
+
+
+@router.post("/promotions", response={201: PromotionOut})
+def create_promotion(request, data: PromotionIn):
+    """HQ: in any stores (empty `store_ids` = all); a store manager: in their own stores."""
+    promotion = promotion_services.create_promotion(
+        _org(request), by=request.auth, **_promotion_kwargs(data)
+    )
+    return Status(201, queries.get_promotion(request.scope, promotion.pk))
+
+
+@router.get("/promotions/{promotion_id}", response=PromotionOut)
+def get_promotion(request, promotion_id: int):
+    policy.require(request.scope, "promotion.view")
+    return queries.get_promotion(request.scope, promotion_id)
+
+
+@router.put("/promotions/{promotion_id}", response=PromotionOut)
+def update_promotion(request, promotion_id: int, data: PromotionIn):
+    """Replace the promotion's settings and items as a whole (same rules as creating it)."""
+    policy.require(request.scope, "promotion.manage")
+    promotion = queries.get_manageable_promotion(request.scope, promotion_id)
+    promotion_services.update_promotion(promotion, by=request.auth, **_promotion_kwargs(data))
+    return queries.get_promotion(request.scope, promotion_id)
+
+
+@router.post("/promotions/{promotion_id}/end", response=PromotionOut)
+def end_promotion(request, promotion_id: int):
+    """结束活动: no more sales under it; what was sold stays."""
+    policy.require(request.scope, "promotion.manage")
+    promotion = queries.get_manageable_promotion(request.scope, promotion_id)
+    promotion_services.end_promotion(promotion, by=request.auth)
+    return queries.get_promotion(request.scope, promotion_id)

@@ -172,3 +172,70 @@ class StoreItem(TimeStampedModel):
 
     def __str__(self):
         return f"{self.store_id}: {self.item_id}"
+
+
+class Promotion(TimeStampedModel):
+    """A promotion (活动): some items at a promotional price, from `start_date` to `end_date`
+    (store-local business dates, both inclusive), in some stores (`all_stores`: every store of
+    the chain) for the customers carrying the target's dynamic tags (yanzhi.customers.tags;
+    empty = everyone) and, optionally, holding one of `member_levels`. Ended (结束) promotions
+    stay for history. Rules: yanzhi.catalog.promotion_services; definitions: docs/promotions.md."""
+
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    name = models.CharField(_("活动名称"), max_length=100)
+    start_date = models.DateField(_("开始日期"))
+    end_date = models.DateField(_("结束日期"))
+    all_stores = models.BooleanField(_("全部门店"), default=True)
+    stores = models.ManyToManyField(
+        "org.Store", blank=True, related_name="+", verbose_name=_("适用门店")
+    )
+    # The TagFilter's JSON form (TagFilter.as_dict); {} = every customer.
+    target_tags = models.JSONField(_("活动对象标签"), default=dict, blank=True)
+    member_levels = models.ManyToManyField(
+        "customers.MembershipLevel", blank=True, related_name="+", verbose_name=_("会员等级")
+    )
+    description = models.CharField(_("活动说明"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("进行中"), default=True)
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    created_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["org_id", "-start_date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")),
+                name="promotion_end_not_before_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["org", "is_active", "end_date"], name="promotion_org_active"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class PromotionItem(models.Model):
+    """One item of a promotion at its promotional price, with an optional limit of units per
+    customer (counted over paid, non-refunded units)."""
+
+    promotion = models.ForeignKey(Promotion, on_delete=models.CASCADE, related_name="items")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    price_amount = MoneyField(_("活动价"))
+    limit_per_customer = models.PositiveIntegerField(_("每人限购"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["promotion_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["promotion", "item"], name="promotion_item_unique"),
+            models.CheckConstraint(
+                condition=Q(price_amount__gte=0), name="promotion_price_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(limit_per_customer__isnull=True) | Q(limit_per_customer__gte=1),
+                name="promotion_limit_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.promotion_id}: {self.item_id} @ {self.price_amount}"

@@ -21,7 +21,15 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from yanzhi.catalog.models import Category, Item, MaterialUsage, PackageComponent, StoreItem
+from yanzhi.catalog.models import (
+    Category,
+    Item,
+    MaterialUsage,
+    PackageComponent,
+    Promotion,
+    PromotionItem,
+    StoreItem,
+)
 from yanzhi.core.errors import BusinessError
 from yanzhi.core.money import MoneyField
 from yanzhi.core.scope import Scope
@@ -306,3 +314,83 @@ def distribution_matrix(items: list[Item], stores: list[Store]) -> list[MatrixRo
         )
         for item in items
     ]
+
+
+# --- promotions (活动) ------------------------------------------------------------------------------
+PROMOTION_PREFETCH = (
+    Prefetch("items", queryset=PromotionItem.objects.select_related("item").order_by("pk")),
+    "stores",
+    "member_levels",
+)
+
+
+def _in_store(store_id_or_ids) -> Q:
+    """Promotions that run in the store (or in any of the stores)."""
+    ids = store_id_or_ids if isinstance(store_id_or_ids, list | tuple) else [store_id_or_ids]
+    through = Promotion.stores.through.objects.filter(promotion_id=OuterRef("pk"), store_id__in=ids)
+    return Q(all_stores=True) | Q(Exists(through))
+
+
+def promotions_for(scope: Scope) -> QuerySet[Promotion]:
+    """HQ: every promotion of the chain. Store roles: those running in one of their stores
+    (chain-wide ones included)."""
+    qs = Promotion.objects.filter(org_id=scope.org_id)
+    if scope.store_ids is not None:
+        qs = qs.filter(_in_store(list(scope.store_ids)))
+    return qs
+
+
+def manageable_promotions(scope: Scope) -> QuerySet[Promotion]:
+    """The promotions the viewer may edit or end: HQ every one; a store manager only those that
+    run in their own stores alone (not chain-wide, no other store)."""
+    qs = Promotion.objects.filter(org_id=scope.org_id)
+    if scope.store_ids is not None:
+        elsewhere = Promotion.stores.through.objects.filter(promotion_id=OuterRef("pk")).exclude(
+            store_id__in=scope.store_ids
+        )
+        qs = qs.filter(all_stores=False).exclude(Exists(elsewhere))
+    return qs
+
+
+def get_promotion(scope: Scope, pk: int) -> Promotion:
+    return get_object_or_404(
+        promotions_for(scope).select_related("created_by").prefetch_related(*PROMOTION_PREFETCH),
+        pk=pk,
+    )
+
+
+def get_manageable_promotion(scope: Scope, pk: int) -> Promotion:
+    return get_object_or_404(
+        manageable_promotions(scope).prefetch_related(*PROMOTION_PREFETCH), pk=pk
+    )
+
+
+def promotion_list(
+    scope: Scope, *, status: str = "", store_id: int | None = None, q: str = "", today=None
+) -> QuerySet[Promotion]:
+    """The promotions page and GET /promotions. status: running (进行中 today), upcoming,
+    finished (past its end date or ended), or '' for all."""
+    qs = promotions_for(scope)
+    if store_id:
+        qs = qs.filter(_in_store(store_id))
+    if q.strip():
+        qs = qs.filter(name__icontains=q.strip())
+    if today is not None and status == "running":
+        qs = qs.filter(is_active=True, start_date__lte=today, end_date__gte=today)
+    elif today is not None and status == "upcoming":
+        qs = qs.filter(is_active=True, start_date__gt=today)
+    elif today is not None and status == "finished":
+        qs = qs.filter(Q(is_active=False) | Q(end_date__lt=today))
+    return qs.prefetch_related(*PROMOTION_PREFETCH).order_by("-start_date", "-pk")
+
+
+def promotions_running(store: Store, day) -> QuerySet[Promotion]:
+    """Active promotions running in `store` on its business date `day` (any customer)."""
+    return (
+        Promotion.objects.filter(
+            org_id=store.org_id, is_active=True, start_date__lte=day, end_date__gte=day
+        )
+        .filter(_in_store(store.pk))
+        .prefetch_related(*PROMOTION_PREFETCH)
+        .order_by("end_date", "pk")
+    )

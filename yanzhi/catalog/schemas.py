@@ -1,8 +1,9 @@
 """API shapes of the catalogue. Money goes out and comes in as strings ("1280.00")."""
 
+from datetime import date
 from decimal import Decimal
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 def money(value: Decimal | None) -> str | None:
@@ -227,3 +228,85 @@ class SellablePage(Schema):
 class StoreItemPatch(Schema):
     # null clears the store's price (the HQ price applies again)
     price_amount: str | None
+
+
+# --- promotions (活动) ------------------------------------------------------------------------------
+class TargetIO(Schema):
+    """Dynamic tags (yanzhi.customers.tags): empty lists / null = any."""
+
+    deal_statuses: list[str] = []
+    activities: list[str] = []
+    last_visit_types: list[str] = []
+    has_allergy: bool | None = None
+    has_arrears: bool | None = None
+
+
+class PromotionItemIn(Schema):
+    item_id: int
+    price_amount: Decimal
+    limit_per_customer: int | None = None
+
+
+class PromotionIn(Schema):
+    name: str
+    start_date: date
+    end_date: date
+    store_ids: list[int] = Field(
+        [], description="empty: every store of the chain (HQ only); a store manager: own stores"
+    )
+    target: TargetIO = TargetIO()
+    member_level_ids: list[int] = []
+    description: str = ""
+    items: list[PromotionItemIn]
+
+
+class PromotionItemOut(Schema):
+    item_id: int
+    item_name: str = Field(..., alias="item.name")
+    item_kind: str = Field(..., alias="item.kind")
+    list_price_amount: str
+    price_amount: str
+    limit_per_customer: int | None
+
+    @staticmethod
+    def resolve_list_price_amount(obj):
+        return money(obj.item.price_amount)
+
+    @staticmethod
+    def resolve_price_amount(obj):
+        return money(obj.price_amount)
+
+
+class PromotionOut(Schema):
+    id: int
+    name: str
+    start_date: date
+    end_date: date
+    all_stores: bool
+    store_ids: list[int]
+    target: TargetIO
+    member_level_ids: list[int]
+    description: str
+    is_active: bool
+    items: list[PromotionItemOut]
+
+    @staticmethod
+    def resolve_store_ids(obj):
+        return sorted(s.pk for s in obj.stores.all())
+
+    @staticmethod
+    def resolve_member_level_ids(obj):
+        return sorted(lv.pk for lv in obj.member_levels.all())
+
+    @staticmethod
+    def resolve_target(obj):
+        return obj.target_tags or {}
+
+    @staticmethod
+    def resolve_items(obj):
+        return list(obj.items.all())
+
+
+class PromotionPage(Schema):
+    count: int
+    items: list[PromotionOut]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yanzhi.catalog import views
+from yanzhi.catalog import promotion_views, views
 
 app_name = "catalog"
 urlpatterns = [
@@ -14,4 +14,11 @@ urlpatterns = [
     path("catalog/distribution/", views.distribution, name="distribution"),
     path("catalog/store/", views.store_items, name="store-items"),
     path("catalog/store/items/<int:pk>/price/", views.store_item_price, name="store-item-price"),
+    path("catalog/promotions/", promotion_views.promotion_list, name="promotions"),
+    path("catalog/promotions/new/", promotion_views.promotion_create, name="promotion-create"),
+    path("catalog/promotions/<int:pk>/", promotion_views.promotion_detail, name="promotion-detail"),
+    path(
+        "catalog/promotions/<int:pk>/edit/", promotion_views.promotion_edit, name="promotion-edit"
+    ),
+    path("catalog/promotions/<int:pk>/end/", promotion_views.promotion_end, name="promotion-end"),
 ]

@@ -107,6 +107,7 @@ RESOURCE_BY_SEGMENT = {
     "store/items": "store_item",  # /catalog/store/items/<pk>/price/ (two segments win)
     "store-items": "store_item",
     "categories": "category",
+    "promotions": "promotion",
     # stock and period closing
     "warehouses": "warehouse",
     "counts": "stock_count",
@@ -209,6 +210,8 @@ RESOURCE_BY_NAME = {
     "lines-0-item": "item",
     "store_item": "store_item",
     "store_item_id": "store_item",
+    "promotion": "promotion",
+    "promotion_id": "promotion",
     "category": "category",
     "category_id": "category",
     "parent": "category",
@@ -250,6 +253,8 @@ RESOURCE_BY_NAME = {
     "level": "membership_level",
     "level_id": "membership_level",
     "member_level_id": "membership_level",
+    "member_level_ids": "membership_level",
+    "member_level": "membership_level",
     # follow-ups
     "task_id": "followup_task",
     "rule_id": "followup_rule",
@@ -1155,6 +1160,55 @@ def build_reports(w: World, site: Site):
     w.add_org(update_report_settings(site.org, by=site.hq, deal_weight="1.25"))
 
 
+def build_promotions(w: World, site: Site):
+    """A promotion (活动) in the world's store — its service item at a promotional price, one per
+    customer — and a paid order of the world's customer under it. Store-scoped: foreign to the
+    roles of other stores and chains (and to whoever cannot see the world's customer's order)."""
+    from yanzhi.catalog.models import Item
+    from yanzhi.catalog.promotion_services import create_promotion
+    from yanzhi.core.timeutil import store_today
+    from yanzhi.customers.models import Customer
+    from yanzhi.org.tests.factories import make_staff
+    from yanzhi.sales import services as sales
+    from yanzhi.sales.services import PaymentLine
+
+    if not site.store_level or "item" not in w.ids:
+        return
+    org, store, cn, hq, secret = site.org, site.store, site.cn, site.hq, site.secret
+    today = store_today(store)
+    item = Item.objects.get(pk=w.ids["item"])
+    promotion = w.add(
+        create_promotion(
+            org,
+            name=f"外域活动{cn}",
+            start_date=today - timedelta(days=1),
+            end_date=today + timedelta(days=30),
+            store_ids=[store.pk],
+            items=[(item.pk, "1.00", 5)],
+            description=f"{secret}-PROMOTION",
+            by=hq,
+        )
+    )
+    w.ids["promotion"] = promotion.pk
+    w.markers["promotion name"] = promotion.name
+    customer = Customer.objects.get(pk=w.ids["customer"])
+    order = sales.open_order(
+        customer,
+        store=store,
+        by=customer.consultant,
+        lines=[(item.pk, 1, 0, promotion.pk)],
+        note=f"{secret}-PROMOTION-ORDER",
+    )
+    order = sales.submit_order(order, by=customer.consultant)
+    cashier = make_staff(
+        org, "cashier", [store], name=f"活动收银{cn}", username=f"walk_promo_cashier_{w.label}"
+    )
+    order = w.add(sales.pay_order(order, payments=[PaymentLine("cash", "1.00")], by=cashier))
+    for obj in [*order.lines.all(), *order.payments.all()]:
+        w.add(obj)
+    w.markers["promotion order note"] = order.note
+
+
 WORLD_BUILDERS = [
     build_membership,
     build_catalog,
@@ -1164,6 +1218,7 @@ WORLD_BUILDERS = [
     build_messaging,
     build_followups,
     build_reports,
+    build_promotions,
 ]
 
 
@@ -1251,6 +1306,7 @@ def own_world(worlds, store_a, hq_admin):
     build_treatments(own, site)
     build_messaging(own, site)
     build_followups(own, Site("OWN", "甲", store_a, hq_admin, org_level=False, store_level=True))
+    build_promotions(own, Site("OWN", "甲", store_a, hq_admin, org_level=False, store_level=True))
     return own
 
 
@@ -1909,6 +1965,10 @@ def test_the_walk_covers_every_route_and_would_see_a_leak(
     assert f"GET /coupons/{own.ids['coupon']}/ [world OWN] -> 200: leaked coupon code" in found
     assert f"GET /api/v1/executions/{execution} [world OWN] -> 200: leaked execution notes" in found
     assert f"GET /treatments/lots/?lot={lot} [world OWN] -> 200: leaked customer name" in found
+    # … the promotion in the consultant's store, on its page and the endpoint
+    promotion = own.ids["promotion"]
+    assert f"GET /catalog/promotions/{promotion}/ [world OWN] -> 200: leaked promotion" in found
+    assert f"GET /api/v1/promotions/{promotion} [world OWN] -> 200: leaked promotion" in found
     assert f"GET /api/v1/lots/{lot}/customers [world OWN] -> 200: leaked customer name" in found
     assert f"lot={lot} [world OWN] -> 200: leaked execution lot number" not in found  # echoed
     # … and the SMS record of the consultant's own customer, on the page and the endpoint

@@ -99,6 +99,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "report.finance": frozenset({CASHIER, MANAGER, HQ}),
     "report.home": frozenset({MANAGER, HQ}),
     "report.configure": frozenset({HQ}),
+    "promotion.view": frozenset({FRONT_DESK, CONSULTANT, ONLINE, CASHIER, MANAGER, HQ}),
+    "promotion.manage": frozenset({MANAGER, HQ}),
+    "promotion.report": frozenset({CONSULTANT, ONLINE, MANAGER, HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).

@@ -2,9 +2,10 @@
 string ("1280.00"), percentages and minutes are numbers, counts integers."""
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class ReportIndexOut(Schema):
@@ -86,3 +87,33 @@ class ReportSettingsOut(Schema):
     post_care_target_minutes: int
     leave_target_minutes: int
     total_target_minutes: int
+
+
+class PromotionFiguresOut(Schema):
+    promotion_id: int
+    promotion_name: str
+    item_id: int | None = Field(None, description="null on a promotion's total row")
+    item_name: str = ""
+    quantity: int
+    refunded_quantity: int
+    amount: Decimal
+    refunded_amount: Decimal
+    net_amount: Decimal
+    customers: int
+    new_customers: int = Field(description="customers whose first deal was this promotion's order")
+    second_purchase_customers: int = Field(
+        description="customers with a later deal within 90 days of the promotion order"
+    )
+
+
+class PromotionSummaryOut(Schema):
+    total: PromotionFiguresOut
+    items: list[PromotionFiguresOut]
+
+
+class PromotionReportOut(Schema):
+    date_from: date
+    date_to: date
+    promotion_id: int | None
+    store_id: int | None
+    promotions: list[PromotionSummaryOut]

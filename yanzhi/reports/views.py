@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -40,12 +41,26 @@ def _choices(request, uses) -> dict:
 @require_GET
 @action_view("report.view")
 def report_index(request):
+    linked = [link for link in LINKED_REPORTS if policy.can(request.scope, link["action"])]
     context = {
         "reports": reports_for(request.scope),
+        "linked": linked,
         "can_home": policy.can(request.scope, "report.home"),
         "can_configure": policy.can(request.scope, "report.configure"),
     }
     return render(request, "reports/index.html", context)
+
+
+# Reports with pages of their own elsewhere, listed in the index for those who may open them.
+LINKED_REPORTS = [
+    {
+        "slug": "promotions",
+        "title": gettext_lazy("活动汇总"),
+        "description": gettext_lazy("各活动各项目的销量、金额、新客和90天内复购"),
+        "url": "/reports/promotions/",
+        "action": "promotion.report",
+    },
+]
 
 
 @require_GET

@@ -1,16 +1,19 @@
 """/api/v1 endpoints of sales: orders (submit, pay, reverse, refund), stored-value cards,
 e-coupons, deposits, the deal definition and the prepaid liability. Same services as the pages."""
 
+from datetime import date
+
 from django.utils.translation import gettext as _
 from ninja import Header, Router, Status
 
 from yanzhi.core.errors import BusinessError
+from yanzhi.core.timeutil import store_today
 from yanzhi.customers import queries as customer_queries
-from yanzhi.customers.models import SourceChannel
+from yanzhi.customers.models import Customer, SourceChannel
 from yanzhi.org import policy
 from yanzhi.org import queries as org_queries
 from yanzhi.org.models import Organization
-from yanzhi.sales import queries, services
+from yanzhi.sales import promotions, queries, services
 from yanzhi.sales.models import DealDefinition
 from yanzhi.sales.schemas import (
     ApprovalOut,
@@ -20,6 +23,7 @@ from yanzhi.sales.schemas import (
     CouponIn,
     CouponOut,
     CouponPage,
+    CustomerOffersOut,
     DealDefinitionIn,
     DealDefinitionOut,
     DecisionIn,
@@ -62,7 +66,7 @@ def _detail(request, pk):
 
 
 def _lines(lines):
-    return [(ln.item_id, ln.quantity, ln.discount_amount) for ln in lines]
+    return [(ln.item_id, ln.quantity, ln.discount_amount, ln.promotion_id) for ln in lines]
 
 
 @router.get("/orders", response=OrderPage, summary="Orders in scope, newest first")
@@ -123,6 +127,44 @@ def create_order(request, data: OrderIn):
     if data.submit:
         services.submit_order(order, by=request.auth)
     return Status(201, _detail(request, order.pk))
+
+
+@router.get(
+    "/customers/{customer_id}/promotions",
+    response=CustomerOffersOut,
+    summary="The promotions a customer may buy under at a store on a day",
+)
+def customer_promotions(
+    request, customer_id: int, store_id: int | None = None, day: date | None = None
+):
+    """Running promotions of the store whose target tags and member levels the customer
+    matches now, item by item, with the units left under each limit per customer. `day`: the
+    store's business date (default today there)."""
+    policy.require(request.scope, "promotion.view")
+    store = _store(request, store_id)
+    customer = customer_queries.get_customer(request.scope, customer_id)
+    customer = Customer.objects.select_related("summary", "member_level").get(pk=customer.pk)
+    day = day or store_today(store)
+    offers = promotions.offers_for(customer, store=store, day=day)
+    return {
+        "customer_id": customer.pk,
+        "store_id": store.pk,
+        "day": day,
+        "offers": [
+            {
+                "promotion_id": o.promotion.pk,
+                "promotion_name": o.promotion.name,
+                "start_date": o.promotion.start_date,
+                "end_date": o.promotion.end_date,
+                "item_id": o.promotion_item.item_id,
+                "item_name": o.promotion_item.item.name,
+                "price_amount": o.promotion_item.price_amount,
+                "limit_per_customer": o.promotion_item.limit_per_customer,
+                "remaining": o.remaining,
+            }
+            for o in offers
+        ],
+    }
 
 
 @router.get("/orders/{order_id}", response=OrderOut)

@@ -118,6 +118,7 @@ def build_sales(org, stores, staff, customers, by_store) -> int:
             if n == 4:
                 services.refund_order(order, full=True, by=manager, reason="顾客改约其他项目")
     made += build_approvals(people, stores, customers, hq)
+    made += build_promotions(org, people, stores, customers, hq)
     membership.refresh_all(org.pk)  # every demo customer gets the level their spend reaches
     return made
 
@@ -172,4 +173,97 @@ def build_approvals(people, stores, customers, hq) -> int:
                 services.pay_order(
                     order, payments=[PaymentLine("wechat", order.payable_amount)], by=cashier
                 )
+    return made
+
+
+def build_promotions(org, people, stores, customers, hq) -> int:
+    """Two promotions (活动): 春季焕颜季, chain-wide, two services at 80 % of the HQ price (two per
+    customer), with a few paid orders under it in every store, one refunded; and
+    沉睡会员复查回馈 in the first store, for 沉睡会员 whose last visit was 复查 (60 %, one per
+    customer), sold to such a customer when the demo has one."""
+    from datetime import timedelta
+
+    from yanzhi.catalog.promotion_services import create_promotion
+    from yanzhi.core.timeutil import store_today
+    from yanzhi.customers.models import Customer
+    from yanzhi.customers.tags import filter_customers, tag_filter_from
+
+    if not stores:
+        return 0
+    today = store_today(stores[0])
+    chain_items = list(
+        Item.objects.filter(org=org, kind=Item.Kind.SERVICE, is_active=True)
+        .filter(store_items__store__in=stores, store_items__is_active=True)
+        .distinct()
+        .order_by("code")[:2]
+    )
+    if not chain_items:
+        return 0
+    spring = create_promotion(
+        org,
+        name="春季焕颜季",
+        start_date=today - timedelta(days=20),
+        end_date=today + timedelta(days=10),
+        items=[
+            (i.pk, (i.price_amount * Decimal("0.8")).quantize(Decimal("1")), 2) for i in chain_items
+        ],
+        description="全店水光、光子类项目八折,每人限购2次",
+        by=hq,
+    )
+    first = stores[0]
+    sleeper_tags = {"activities": ["sleeping"], "last_visit_types": ["checkup"]}
+    winback = create_promotion(
+        org,
+        name="沉睡会员复查回馈",
+        start_date=today - timedelta(days=5),
+        end_date=today + timedelta(days=25),
+        store_ids=[first.pk],
+        target=sleeper_tags,
+        items=[
+            (
+                chain_items[0].pk,
+                (chain_items[0].price_amount * Decimal("0.6")).quantize(Decimal("1")),
+                1,
+            )
+        ],
+        description="沉睡会员且最近一次到访为复查,水光类项目六折,每人限购1次",
+        by=hq,
+    )
+    made = 0
+    for store in stores:
+        consultant = _first(people, ["consultant", "store_manager"], store)
+        cashier = _first(people, ["cashier", "front_desk", "store_manager"], store)
+        manager = _first(people, ["store_manager"], store)
+        buyers = [c for c in customers if c.store_id == store.pk][27:31]
+        sold = set(
+            StoreItem.objects.filter(store=store, is_active=True, item__in=chain_items).values_list(
+                "item_id", flat=True
+            )
+        )
+        if not (consultant and cashier and manager and sold):
+            continue
+        for n, customer in enumerate(buyers):
+            item_id = sorted(sold)[n % len(sold)]
+            order = services.open_order(
+                customer, store=store, by=consultant, lines=[(item_id, 1, 0, spring.pk)]
+            )
+            order = services.submit_order(order, by=consultant)
+            services.pay_order(
+                order, payments=[PaymentLine("wechat", order.payable_amount)], by=cashier
+            )
+            made += 1
+            if n == 3:
+                services.refund_order(order, full=True, by=manager, reason="顾客临时出差,改期")
+    consultant = _first(people, ["consultant", "store_manager"], first)
+    cashier = _first(people, ["cashier", "front_desk", "store_manager"], first)
+    sleepers = filter_customers(
+        Customer.objects.filter(org=org, store=first), tag_filter_from(sleeper_tags)
+    ).order_by("pk")[:1]
+    for customer in sleepers:
+        order = services.open_order(
+            customer, store=first, by=consultant, lines=[(chain_items[0].pk, 1, 0, winback.pk)]
+        )
+        order = services.submit_order(order, by=consultant)
+        services.pay_order(order, payments=[PaymentLine("cash", order.payable_amount)], by=cashier)
+        made += 1
     return made

@@ -22,6 +22,7 @@ from yanzhi.sales.views import (
     _posted_channel,
     _posted_lines,
     _refused,
+    offers_by_item,
     requires,
 )
 from yanzhi.visits.queries import visits_for
@@ -54,9 +55,16 @@ def _context(request, order: Order, **values) -> dict:
         "visits": list(queries.order_visit_choices(request.scope, order)[:20]),
         "channels": list(customer_queries.channels_for(request.scope, active_only=True)),
         "order_types": queries.order_type_choices(order.org_id),
+        "offers": offers_by_item(order.customer, order.store, order.business_date),
         "error": None,
         **values,
     }
+
+
+def _pricing(order: Order) -> dict:
+    """A draft is priced for its customer on its own business date; its own promoted units do
+    not count against the limit per customer."""
+    return {"customer": order.customer, "day": order.business_date, "order_id": order.pk}
 
 
 @requires("order.open")
@@ -85,7 +93,7 @@ def order_edit(request, pk: int):
         "channel_id": _int(request.POST.get("sales_channel")),
     }
     try:
-        lines = services.price_lines(order.store, raw) if raw else []
+        lines = services.price_lines(order.store, raw, **_pricing(order)) if raw else []
         action = request.POST.get("action", "preview")
         if action in {"save", "submit"}:
             services.update_draft(
@@ -102,7 +110,8 @@ def order_edit(request, pk: int):
             return HttpResponseClientRedirect(reverse("sales:order-detail", args=[order.pk]))
     except BusinessError as error:
         _refused(error)
-        context = _context(request, order, lines=_fallback_lines(order.store, raw), **values)
+        kept = _fallback_lines(order.store, raw, **_pricing(order))
+        context = _context(request, order, lines=kept, **values)
         context["error"] = error
         return render(request, f"{TEMPLATE}#screen", context, status=422)
     return render(request, f"{TEMPLATE}#screen", _context(request, order, lines=lines, **values))

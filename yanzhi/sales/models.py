@@ -154,6 +154,17 @@ class OrderLine(models.Model):
     amount = MoneyField(_("金额"))
     refunded_quantity = models.PositiveIntegerField(default=0)
     refunded_amount = MoneyField()
+    # Sold under a promotion (活动): the unit price is the promotional price and
+    # `list_price_amount` keeps the store's price the promotion replaced (docs/promotions.md).
+    promotion = models.ForeignKey(
+        "catalog.Promotion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("活动"),
+    )
+    list_price_amount = MoneyField(_("原价"), null=True, blank=True, default=None)
 
     class Meta:
         ordering = ["order_id", "id"]
@@ -170,6 +181,7 @@ class OrderLine(models.Model):
                 name="order_line_refund_within_line",
             ),
         ]
+        indexes = [models.Index(fields=["promotion", "item"], name="order_line_promotion")]
 
     def __str__(self):
         return f"{self.order_id}: {self.item_id} × {self.quantity}"

@@ -68,7 +68,7 @@ def _prefetch():
     from yanzhi.sales.models import OrderLine
 
     return (
-        Prefetch("lines", queryset=OrderLine.objects.select_related("item")),
+        Prefetch("lines", queryset=OrderLine.objects.select_related("item", "promotion")),
         Prefetch("payments", queryset=Payment.objects.select_related("card", "coupon", "by")),
     )
 

@@ -10,6 +10,11 @@ class LineIn(Schema):
     item_id: int
     quantity: int = Field(..., description="> 0")
     discount_amount: Decimal = Decimal("0")
+    promotion_id: int | None = Field(
+        None,
+        description="sell under this promotion (活动价): checked for the customer, store and "
+        "business date; see GET /customers/{id}/promotions",
+    )
 
 
 class OrderIn(Schema):
@@ -40,6 +45,15 @@ class LineOut(Schema):
     amount: Decimal
     refunded_quantity: int
     refunded_amount: Decimal
+    promotion_id: int | None = Field(None, description="sold under this promotion")
+    promotion_name: str | None = None
+    list_price_amount: Decimal | None = Field(
+        None, description="the store's price the promotional price replaced"
+    )
+
+    @staticmethod
+    def resolve_promotion_name(obj):
+        return obj.promotion.name if obj.promotion_id else None
 
 
 class PaymentOut(Schema):
@@ -329,3 +343,24 @@ class DiscountLimitIO(Schema):
     store_id: int
     store_name: str = ""
     limit_percent: Decimal | None = Field(None, description="null: no limit")
+
+
+class OfferOut(Schema):
+    """A promotion item the customer may buy now (target tags and member level matched)."""
+
+    promotion_id: int
+    promotion_name: str
+    start_date: date
+    end_date: date
+    item_id: int
+    item_name: str
+    price_amount: Decimal
+    limit_per_customer: int | None
+    remaining: int | None = Field(description="units left to this customer; null = no limit")
+
+
+class CustomerOffersOut(Schema):
+    customer_id: int
+    store_id: int
+    day: date
+    offers: list[OfferOut]

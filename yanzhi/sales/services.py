@@ -32,7 +32,7 @@ from yanzhi.customers.models import Customer, SourceChannel
 from yanzhi.org import policy
 from yanzhi.org.models import Organization, Staff, Store
 from yanzhi.org.services import ensure_period_open
-from yanzhi.sales import courses, membership
+from yanzhi.sales import courses, membership, promotions
 from yanzhi.sales import stock as sale_stock
 from yanzhi.sales.deals import is_deal
 from yanzhi.sales.models import (
@@ -129,10 +129,24 @@ def _snapshot(order: Order) -> dict:
 
 
 # --- drafts ------------------------------------------------------------------------------------------
-def _build_lines(store: Store, lines) -> list[OrderLine]:
+def _build_lines(
+    store: Store,
+    lines,
+    *,
+    customer: Customer | None = None,
+    day: date | None = None,
+    order_id: int | None = None,
+) -> list[OrderLine]:
+    """Price the lines [(item_id, quantity, discount, promotion_id)] as `store` sells them; a
+    line with a promotion is checked for `customer` on the business date `day` and priced at
+    the promotional price (yanzhi.sales.promotions)."""
     if not lines:
         raise _error("no_lines", _("请至少添加一个项目"), "lines", 422)
-    built = []
+    if customer is not None and any(_promotion_of(line) for line in lines):
+        # The tags are read now, from the summary row as it stands (not a cached object).
+        customer = Customer.objects.select_related("summary", "member_level").get(pk=customer.pk)
+    day = day or _today(store)
+    built, promoted = [], {}
     for n, line in enumerate(lines):
         item_id, quantity, discount = (tuple(line) + (0,))[:3]
         try:
@@ -144,6 +158,22 @@ def _build_lines(store: Store, lines) -> list[OrderLine]:
         quantity = _quantity(quantity, f"lines.{n}.quantity")
         discount = _money(discount or 0, f"lines.{n}.discount_amount", positive=False)
         unit_price = to_money(item.effective_price)
+        promotion, list_price = None, None
+        if _promotion_of(line):
+            key = (str(_promotion_of(line)), item.pk)
+            promotion, price = promotions.check_line(
+                _promotion_of(line),
+                item=item,
+                quantity=quantity,
+                customer=customer,
+                store=store,
+                day=day,
+                field=f"lines.{n}.promotion_id",
+                earlier_units=promoted.get(key, 0),
+                exclude_order_id=order_id,
+            )
+            promoted[key] = promoted.get(key, 0) + quantity
+            list_price, unit_price = unit_price, to_money(price)
         if discount > unit_price * quantity:
             raise _error(
                 "discount_too_large", _("优惠不能超过该行金额"), f"lines.{n}.discount_amount", 422
@@ -156,9 +186,17 @@ def _build_lines(store: Store, lines) -> list[OrderLine]:
                 unit_price_amount=unit_price,
                 discount_amount=discount,
                 amount=unit_price * quantity - discount,
+                promotion=promotion,
+                list_price_amount=list_price,
             )
         )
     return built
+
+
+def _promotion_of(line):
+    """The promotion id of a line tuple (its 4th element), or None."""
+    line = tuple(line)
+    return line[3] if len(line) > 3 and line[3] not in (None, "", 0, "0") else None
 
 
 def _write_lines(order: Order, lines: list[OrderLine]) -> None:
@@ -199,7 +237,7 @@ def open_order(
     _check_refs(customer, store, visit, sales_channel)
     day = _today(store)
     ensure_period_open(store.pk, day)
-    built = _build_lines(store, lines)
+    built = _build_lines(store, lines, customer=customer, day=day)
     order = Order(
         org_id=store.org_id,
         store=store,
@@ -250,7 +288,16 @@ def update_draft(
         order.sales_channel = sales_channel
     _check_refs(order.customer, order.store, order.visit, order.sales_channel)
     if lines is not None:
-        _write_lines(order, _build_lines(order.store, lines))
+        _write_lines(
+            order,
+            _build_lines(
+                order.store,
+                lines,
+                customer=order.customer,
+                day=order.business_date,
+                order_id=order.pk,
+            ),
+        )
     if order_type is not None:
         order.order_type = order_type.strip()[:30]
     if note is not None:
@@ -533,6 +580,11 @@ def pay_order(
             "total": total,
         }
         raise _error("overpaid", message, "payments", 422)
+    if order.status == Order.Status.PENDING and any(ln.promotion_id for ln in order.lines.all()):
+        # Promotion limits per customer: lock the customer so that two orders of the same
+        # customer cannot both take the last promotional unit.
+        Customer.objects.select_for_update().filter(pk=order.customer_id).first()
+        promotions.recheck_limits(order)
     request = PaymentRequest.objects.get(org_id=order.org_id, key=key) if key else None
     before = _snapshot(order)
     spend = ZERO
@@ -1016,10 +1068,17 @@ def refund_deposit(deposit: Deposit, *, by: Staff, reason: str) -> Deposit:
     return deposit
 
 
-def price_lines(store: Store, lines) -> list[OrderLine]:
-    """The lines as open_order would price them, unsaved (the order screen's running total);
-    raises the same errors."""
-    return _build_lines(store, lines)
+def price_lines(
+    store: Store,
+    lines,
+    *,
+    customer: Customer | None = None,
+    day: date | None = None,
+    order_id: int | None = None,
+) -> list[OrderLine]:
+    """The lines as open_order / update_draft would price them, unsaved (the order screen's
+    running total); raises the same errors."""
+    return _build_lines(store, lines, customer=customer, day=day, order_id=order_id)
 
 
 # --- discount approval (层级审批) --------------------------------------------------------------------

@@ -21,12 +21,14 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from yanzhi.catalog.queries import sellable_items
 from yanzhi.core.errors import BusinessError
+from yanzhi.core.timeutil import store_today
 from yanzhi.customers import queries as customer_queries
 from yanzhi.org import policy
 from yanzhi.org import queries as org_queries
 from yanzhi.org.models import Organization
 from yanzhi.sales import queries, services
 from yanzhi.sales.models import DealDefinition, DiscountApprovalStep, Order, Payment
+from yanzhi.sales.promotions import offers_for as promotion_offers
 from yanzhi.sales.services import PaymentLine
 from yanzhi.visits.queries import visits_for
 
@@ -88,15 +90,26 @@ def _posted_lines(request) -> list[tuple]:
     ids = request.POST.getlist("item_id")
     quantities = request.POST.getlist("quantity")
     discounts = request.POST.getlist("discount")
+    chosen = request.POST.getlist("promotion")
     return [
         (
             item_id,
             quantities[n] if n < len(quantities) else "",
             discounts[n] if n < len(discounts) else "0",
+            chosen[n] if n < len(chosen) else "",
         )
         for n, item_id in enumerate(ids)
         if item_id
     ]
+
+
+def offers_by_item(customer, store, day=None) -> dict:
+    """The promotions the customer may buy under today at the store, by item id (the order
+    screens' 活动价 choice per line)."""
+    by_item: dict[int, list] = {}
+    for offer in promotion_offers(customer, store=store, day=day or store_today(store)):
+        by_item.setdefault(offer.promotion_item.item_id, []).append(offer)
+    return by_item
 
 
 @requires("order.view")
@@ -164,7 +177,7 @@ def order_new(request):
         raw = _posted_lines(request)
         try:
             channel = _posted_channel(request)
-            priced = services.price_lines(store, raw) if raw else []
+            priced = services.price_lines(store, raw, customer=customer) if raw else []
             context["lines"] = priced
             action = request.POST.get("action", "preview")
             if action in {"draft", "submit"}:
@@ -184,21 +197,30 @@ def order_new(request):
         except BusinessError as error:
             _refused(error)
             context["error"] = error
-            context["lines"] = _fallback_lines(store, raw)
+            context["lines"] = _fallback_lines(store, raw, customer=customer)
+        context["offers"] = offers_by_item(customer, store)
         context["total"] = sum((ln.amount for ln in context["lines"]), Decimal("0.00"))
         status = 422 if context["error"] else 200
         return render(request, "sales/order_new.html#screen", context, status=status)
+    context["offers"] = offers_by_item(customer, store)
     return render(request, "sales/order_new.html", context)
 
 
-def _fallback_lines(store, raw):
-    """Keep what the cashier typed on the screen when a line is refused (priced where possible)."""
+def _fallback_lines(store, raw, *, customer=None, day=None, order_id=None):
+    """Keep what the cashier typed on the screen when a line is refused (priced where possible;
+    a refused promotion falls back to the list price, the error says why)."""
     kept = []
     for row in raw:
-        try:
-            kept.extend(services.price_lines(store, [row]))
-        except BusinessError:
-            continue
+        for attempt in (row, tuple(row)[:3]):
+            try:
+                kept.extend(
+                    services.price_lines(
+                        store, [attempt], customer=customer, day=day, order_id=order_id
+                    )
+                )
+                break
+            except BusinessError:
+                continue
     return kept
 
 
