@@ -367,6 +367,11 @@ class CustomerSummary(models.Model):
         max_length=20, choices=MemberActivity.choices, default=MemberActivity.NON_MEMBER
     )
     activity_since = models.DateTimeField(null=True, blank=True)
+    # The dynamic tags as they stood when the store day began, kept by the day's first visit,
+    # deal or payment (customers.tags.TagState): a promotion for 沉睡会员 still applies to the
+    # sleeping member who walks in today, although the visit has just woken them.
+    day_start_on = models.DateField(null=True, blank=True)
+    day_start_tags = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

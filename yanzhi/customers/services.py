@@ -43,6 +43,7 @@ from yanzhi.customers.models import (
     SourceChannel,
     Tag,
 )
+from yanzhi.customers.tags import TagState
 from yanzhi.org import policy
 from yanzhi.org.models import Organization, Staff, Store
 
@@ -497,8 +498,26 @@ def link_customer_to_store(customer: Customer, *, store_id: int) -> None:
     )
 
 
+def remember_day_start(customer_id: int) -> None:
+    """Before the first change of a store day to a customer's tag facts (a visit, a deal, a
+    payment), keep them as they stood when the day began (customers.tags.tag_state), so offers
+    aimed at yesterday's state (沉睡会员 …) still reach the customer who walks in today. Called
+    inside the transaction of the change, before it; one read, and a write once a day."""
+    summary = (
+        CustomerSummary.objects.select_related("store").filter(customer_id=customer_id).first()
+    )
+    if summary is None:
+        return
+    today = store_today(summary.store)
+    if summary.day_start_on != today:
+        CustomerSummary.objects.filter(customer_id=customer_id).update(
+            day_start_on=today, day_start_tags=TagState.of(summary).as_dict()
+        )
+
+
 def note_visit(*, customer_id: int, arrived_at, visit_type: str) -> None:
     """Keep the summary's visit facts current; called inside the arrival transaction."""
+    remember_day_start(customer_id)
     summary = CustomerSummary.objects.select_for_update().get(customer_id=customer_id)
     summary.visit_count = F("visit_count") + 1
     if summary.first_visit_at is None or arrived_at < summary.first_visit_at:
@@ -537,6 +556,7 @@ def lock_summary(customer_id: int) -> None:
 def note_deal(*, customer_id: int, dealt_at) -> None:
     """A deal order of the customer (counted once, at its first payment); called inside the
     payment transaction. The deal status 未成交/首次成交/多次成交 follows from deal_count."""
+    remember_day_start(customer_id)
     summary = CustomerSummary.objects.select_for_update().get(customer_id=customer_id)
     summary.deal_count = F("deal_count") + 1
     if summary.first_deal_at is None or dealt_at < summary.first_deal_at:
@@ -551,6 +571,7 @@ def note_money(*, customer_id: int, spend_delta=0, arrears_delta=0, paid_at=None
     """Move the customer's total spend and arrears by signed deltas (payments, refunds); called
     inside the sales transaction. Deltas with F() are safe when two cashiers pay at once.
     `paid_at` (a payment, not a refund) is consumption: it counts for member activity."""
+    remember_day_start(customer_id)
     CustomerSummary.objects.filter(customer_id=customer_id).update(
         total_spend_amount=Round(F("total_spend_amount") + spend_delta, 2),
         arrears_amount=Round(F("arrears_amount") + arrears_delta, 2),

@@ -95,7 +95,8 @@ def tag_filter_from(data: dict | None) -> TagFilter:
     return result
 
 
-def deal_status_of(summary: CustomerSummary | None) -> str:
+def deal_status_of(summary) -> str:
+    """未成交 / 首次成交 / 多次成交 of a summary (or a TagState)."""
     deals = summary.deal_count if summary else 0
     return DealStatus.NONE if deals == 0 else DealStatus.FIRST if deals == 1 else DealStatus.REPEAT
 
@@ -107,21 +108,64 @@ def _summary(customer: Customer) -> CustomerSummary | None:
         return None
 
 
-def matches(customer: Customer, tags: TagFilter) -> bool:
-    """Whether one customer carries the tags (reads customer.summary; select_related it)."""
+@dataclass(frozen=True)
+class TagState:
+    """The summary facts the dynamic tags come from, now or as a store day began."""
+
+    deal_count: int = 0
+    activity: str = MemberActivity.NON_MEMBER
+    last_visit_type: str = ""
+    has_arrears: bool = False
+
+    @classmethod
+    def of(cls, summary: CustomerSummary | None) -> "TagState":
+        if summary is None:
+            return cls()
+        return cls(
+            deal_count=summary.deal_count,
+            activity=summary.activity,
+            last_visit_type=summary.last_visit_type,
+            has_arrears=summary.arrears_amount > 0,
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "deal_count": self.deal_count,
+            "activity": self.activity,
+            "last_visit_type": self.last_visit_type,
+            "has_arrears": self.has_arrears,
+        }
+
+
+def tag_state(customer: Customer, *, as_of=None) -> TagState:
+    """The customer's tag facts now, or (with `as_of`, a store-local date) as that day began:
+    the day's first visit, deal or payment kept them (`customers.services.remember_day_start`);
+    with no such change that day, the current facts are also the day's first ones."""
     summary = _summary(customer)
-    if tags.deal_statuses and deal_status_of(summary) not in tags.deal_statuses:
+    if as_of is not None and summary is not None and summary.day_start_on == as_of:
+        kept = summary.day_start_tags or {}
+        return TagState(
+            deal_count=kept.get("deal_count", 0),
+            activity=kept.get("activity", MemberActivity.NON_MEMBER),
+            last_visit_type=kept.get("last_visit_type", ""),
+            has_arrears=bool(kept.get("has_arrears", False)),
+        )
+    return TagState.of(summary)
+
+
+def matches(customer: Customer, tags: TagFilter, *, as_of=None) -> bool:
+    """Whether one customer carries the tags (reads customer.summary; select_related it), now
+    or, with `as_of`, as that store day began (see `tag_state`)."""
+    state = tag_state(customer, as_of=as_of)
+    if tags.deal_statuses and deal_status_of(state) not in tags.deal_statuses:
         return False
-    activity = summary.activity if summary else MemberActivity.NON_MEMBER
-    if tags.activities and activity not in tags.activities:
+    if tags.activities and state.activity not in tags.activities:
         return False
-    last_type = summary.last_visit_type if summary else ""
-    if tags.last_visit_types and last_type not in tags.last_visit_types:
+    if tags.last_visit_types and state.last_visit_type not in tags.last_visit_types:
         return False
     if tags.has_allergy is not None and bool(customer.allergies.strip()) != tags.has_allergy:
         return False
-    arrears = bool(summary and summary.arrears_amount > 0)
-    if tags.has_arrears is not None and arrears != tags.has_arrears:
+    if tags.has_arrears is not None and state.has_arrears != tags.has_arrears:
         return False
     return True
 

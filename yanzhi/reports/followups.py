@@ -1,5 +1,5 @@
 """Follow-up completion (回访完成情况) in the report centre: the follow-up app's own figures
-(yanzhi.followups.queries.completion_stats, four queries), over the report filters."""
+(yanzhi.followups.queries.completion_stats, six queries), over the report filters."""
 
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -19,7 +19,8 @@ def _satisfaction(value) -> Decimal | None:
 
 
 def followup_report(scope: Scope, f: ReportFilters) -> Report:
-    """Tasks due in the period (the store's local days), per owner, per store and per item."""
+    """Tasks first due in the period (the store's local days) and the calls made in it, per
+    owner, per store and per item (docs/decisions.md, "Completion figures count calls")."""
     policy.require(scope, "followup.stats")
     data = {"by_owner": [], "by_store": [], "by_item": [], "escalations": {}}
     if f.stores:
@@ -33,6 +34,7 @@ def followup_report(scope: Scope, f: ReportFilters) -> Report:
         Column("done", _("已完成")),
         Column("completion", _("完成率(%)"), PERCENT),
         Column("overdue", _("逾期")),
+        Column("calls", _("拨打次数")),
         Column("reached", _("接通")),
         Column("reach_rate", _("接通率(%)"), PERCENT),
         Column("satisfaction", _("平均满意度"), NUMBER),
@@ -53,6 +55,7 @@ def followup_report(scope: Scope, f: ReportFilters) -> Report:
                     "done": row["done"],
                     "completion": percent(row["done"], row["due"]),
                     "overdue": row["overdue"],
+                    "calls": row["calls"],
                     "reached": row["reached"],
                     "reach_rate": row.get("reach_rate"),
                     "satisfaction": _satisfaction(row["satisfaction"]),

@@ -9,7 +9,9 @@ it needs no discount approval. The check, at the moment the line is priced:
 3. it runs in the order's store;
 4. the item is one of its items;
 5. the customer holds one of its member levels (when it names any);
-6. the customer carries its target tags now (yanzhi.customers.tags.matches on the summary row);
+6. the customer carried its target tags when the order's business day began
+   (yanzhi.customers.tags.tag_state): the sleeping member who walks in today is still the
+   promotion's 沉睡会员, although registering the visit has just woken them;
 7. units bought under it (paid orders, minus refunded units, other orders) plus this order's
    units of the item stay within the limit per customer. Checked again at the first payment,
    under a lock on the customer row, so two orders cannot both take the last unit.
@@ -26,7 +28,13 @@ from yanzhi.catalog.models import Promotion, PromotionItem
 from yanzhi.catalog.queries import PROMOTION_PREFETCH, promotions_running
 from yanzhi.core.errors import BusinessError
 from yanzhi.customers.models import Customer, DealStatus, MemberActivity, VisitType
-from yanzhi.customers.tags import TagFilter, deal_status_of, matches, tag_filter_from
+from yanzhi.customers.tags import (
+    TagFilter,
+    deal_status_of,
+    matches,
+    tag_filter_from,
+    tag_state,
+)
 from yanzhi.org.models import Store
 from yanzhi.sales.models import Order, OrderLine
 
@@ -81,10 +89,10 @@ def _label(choices, value) -> str:
         return "—"
 
 
-def target_refusal(customer: Customer, promotion: Promotion) -> str | None:
-    """Why the customer is outside the promotion's target right now, or None. Reads
-    customer.summary and customer.member_level (select_related them) and the prefetched
-    member levels."""
+def target_refusal(customer: Customer, promotion: Promotion, *, day: date) -> str | None:
+    """Why the customer is outside the promotion's target as the store day `day` began, or
+    None. Reads customer.summary and customer.member_level (select_related them) and the
+    prefetched member levels."""
     levels = list(promotion.member_levels.all())
     if levels and customer.member_level_id not in {lv.pk for lv in levels}:
         return _("活动仅限会员等级 %(levels)s,该客户为 %(current)s") % {
@@ -92,27 +100,25 @@ def target_refusal(customer: Customer, promotion: Promotion) -> str | None:
             "current": customer.member_level.name if customer.member_level_id else _("无等级"),
         }
     tags = tag_filter_from(promotion.target_tags)
-    summary = customer.summary if _has_summary(customer) else None
+    state = tag_state(customer, as_of=day)
     checks = [
         (
             TagFilter(deal_statuses=tags.deal_statuses),
             _("成交状态"),
             [_label(DealStatus, v) for v in tags.deal_statuses],
-            _label(DealStatus, deal_status_of(summary)),
+            _label(DealStatus, deal_status_of(state)),
         ),
         (
             TagFilter(activities=tags.activities),
             _("会员活跃度"),
             [_label(MemberActivity, v) for v in tags.activities],
-            _label(MemberActivity, summary.activity if summary else MemberActivity.NON_MEMBER),
+            _label(MemberActivity, state.activity),
         ),
         (
             TagFilter(last_visit_types=tags.last_visit_types),
             _("最近到访类型"),
             [_label(VisitType, v) for v in tags.last_visit_types],
-            _label(VisitType, summary.last_visit_type)
-            if summary and summary.last_visit_type
-            else _("无到访"),
+            _label(VisitType, state.last_visit_type) if state.last_visit_type else _("无到访"),
         ),
         (
             TagFilter(has_allergy=tags.has_allergy),
@@ -124,12 +130,12 @@ def target_refusal(customer: Customer, promotion: Promotion) -> str | None:
             TagFilter(has_arrears=tags.has_arrears),
             _("欠费"),
             [_("有欠费") if tags.has_arrears else _("无欠费")],
-            _("有欠费") if summary and summary.arrears_amount > 0 else _("无欠费"),
+            _("有欠费") if state.has_arrears else _("无欠费"),
         ),
     ]
     for part, name, wanted, current in checks:
-        if not part.is_empty and not matches(customer, part):
-            return _("活动对象为%(name)s「%(wanted)s」,该客户当前为「%(current)s」") % {
+        if not part.is_empty and not matches(customer, part, as_of=day):
+            return _("活动对象为%(name)s「%(wanted)s」,该客户为「%(current)s」") % {
                 "name": name,
                 "wanted": "/".join(wanted),
                 "current": current,
@@ -137,18 +143,12 @@ def target_refusal(customer: Customer, promotion: Promotion) -> str | None:
     return None
 
 
-def _has_summary(customer: Customer) -> bool:
-    try:
-        customer.summary  # noqa: B018 - a reverse one-to-one raises when absent
-    except Customer.summary.RelatedObjectDoesNotExist:
-        return False
-    return True
-
-
 def offers_for(customer: Customer, *, store: Store, day: date) -> list[Offer]:
     """The promotion items `customer` may buy at `store` on `day` (target and level matched;
     remaining units shown, 0 when the limit is used up). A fixed number of queries."""
-    promotions = [p for p in promotions_running(store, day) if target_refusal(customer, p) is None]
+    promotions = [
+        p for p in promotions_running(store, day) if target_refusal(customer, p, day=day) is None
+    ]
     pairs = [(p.pk, pi.item_id) for p in promotions for pi in p.items.all()]
     used = used_units(customer.pk, pairs)
     return [
@@ -206,7 +206,7 @@ def check_line(
     if promotion_item is None:
         message = _("“%(item)s”不参加活动“%(name)s”") % {"item": item.name, "name": promotion.name}
         raise _refuse("item_not_in_promotion", message, field)
-    reason = target_refusal(customer, promotion)
+    reason = target_refusal(customer, promotion, day=day)
     if reason is not None:
         raise _refuse("customer_not_targeted", reason, field)
     limit = promotion_item.limit_per_customer

@@ -123,6 +123,30 @@ def test_the_tags_are_read_when_the_line_is_priced_not_when_the_promotion_was_ma
         services.price_lines(store_a, [(hydra.pk, 1, 0, winback.pk)], customer=awake)
 
 
+def test_a_sleeping_member_who_walks_in_today_still_gets_the_win_back_price(
+    winback, hydra, store_a, store_a_front_desk, store_a_consultant
+):
+    from yanzhi.customers.models import Customer
+    from yanzhi.visits.services import register_arrival
+
+    # given a member last seen for a 复查 long ago (sleeping), in March
+    with time_machine.travel("2026-03-10 10:00:00+08:00", tick=False):
+        customer = make_customer(store_a, name="回头客", consultant=store_a_consultant)
+        tag(customer, activity=MemberActivity.SLEEPING, last_visit_type=VisitType.CHECKUP)
+        # when she walks in and is registered (the visit wakes her: 活跃, today a 复诊)
+        register_arrival(store_a, customer=customer, visit_type="return", by=store_a_front_desk)
+        customer = Customer.objects.select_related("summary").get(pk=customer.pk)
+        assert customer.summary.activity != MemberActivity.SLEEPING
+        # then the win-back promotion still prices her line: she was sleeping as the day began
+        order = sell(customer, [(hydra.pk, 1, 0, winback.pk)], store_a_consultant, store_a)
+        assert order.lines.get().amount == Decimal("600.00")
+    # and the next day, now an active member whose last visit was a 复诊, she is refused
+    with time_machine.travel("2026-03-11 10:00:00+08:00", tick=False):
+        with pytest.raises(BusinessError) as refused:
+            sell(customer, [(hydra.pk, 1, 0, winback.pk)], store_a_consultant, store_a)
+        assert refused.value.code == "customer_not_targeted"
+
+
 def test_member_levels_narrow_the_target(chain, hq_admin, hydra, store_a, sleeper):
     from yanzhi.customers.models import MembershipLevel
 
@@ -326,7 +350,7 @@ def test_the_order_screen_shows_the_refusal(
     }
     response = client_for(store_a_consultant).post("/orders/new/", data, HTTP_HX_REQUEST="true")
     assert response.status_code == 422
-    assert "该客户当前为" in response.content.decode()
+    assert "该客户为" in response.content.decode()
     assert not Order.objects.exists()
 
 
