@@ -72,8 +72,8 @@ def list_customers(
     has_allergy: bool | None = None,
     phone_verified: bool | None = None,
     member_level_id: int | None = None,
-    deal_status: list[str] | None = Query(None),
-    activity: list[str] | None = Query(None),
+    deal_status: list[str] | None = Query(None),  # noqa: B008 (ninja reads repeated params)
+    activity: list[str] | None = Query(None),  # noqa: B008
     has_arrears: bool | None = None,
     limit: int = Query(20, ge=1, le=100),
     offset: int = Query(0, ge=0),
