@@ -89,6 +89,12 @@ ACTIONS: dict[str, frozenset[str]] = {
     "followup.manage_advice": frozenset({HQ}),
     "followup.stats": frozenset({MANAGER, HQ}),
     "followup.campaign": frozenset({CONSULTANT, ONLINE, SERVICE, MANAGER, HQ}),
+    "insight.view": frozenset({CONSULTANT, ONLINE, MANAGER, HQ}),
+    "insight.refresh": frozenset({MANAGER, HQ}),
+    "insight.configure": frozenset({HQ}),
+    "segment.view": frozenset({CONSULTANT, ONLINE, SERVICE, MANAGER, HQ}),
+    "segment.manage": frozenset({MANAGER, HQ}),
+    "segment.campaign": frozenset({SERVICE, MANAGER, HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).
