@@ -59,3 +59,116 @@ def scored_chain(store_a, store_b, store_a_consultant, store_a_consultant_2):
         set_facts(customer, *facts)
         customers[name] = customer
     return customers
+
+
+_orders = iter(range(1, 10_000))
+
+
+def make_paid_line(
+    customer,
+    item,
+    *,
+    quantity=1,
+    amount="100",
+    refunded_quantity=0,
+    refunded_amount="0",
+    business_date=TODAY,
+    status="paid",
+    by=None,
+):
+    """A paid order with one line, written directly (only the columns insight reads)."""
+    from yanzhi.sales.models import Order, OrderLine
+
+    n = next(_orders)
+    order = Order.objects.create(
+        org_id=customer.org_id,
+        store_id=customer.store_id,
+        customer=customer,
+        consultant=by,
+        order_no=f"T{n:06d}",
+        status=status,
+        business_date=business_date,
+        created_by=by,
+        payable_amount=Decimal(amount),
+        paid_amount=Decimal(amount) - Decimal(refunded_amount),
+        refunded_amount=Decimal(refunded_amount),
+        is_deal=True,
+    )
+    OrderLine.objects.create(
+        order=order,
+        item=item,
+        kind=item.kind,
+        quantity=quantity,
+        unit_price_amount=Decimal(amount),
+        amount=Decimal(amount),
+        refunded_quantity=refunded_quantity,
+        refunded_amount=Decimal(refunded_amount),
+    )
+    return order
+
+
+@pytest.fixture
+def departments(chain):
+    from yanzhi.org.models import Department
+
+    return {
+        "skin": Department.objects.create(org=chain, name="皮肤科"),
+        "inject": Department.objects.create(org=chain, name="微整科"),
+    }
+
+
+@pytest.fixture
+def items(chain, departments):
+    from yanzhi.catalog.models import Item
+
+    def item(code, name, department):
+        return Item.objects.create(
+            org=chain,
+            kind="service",
+            code=code,
+            name=name,
+            department=department,
+            price_amount=Decimal("100"),
+        )
+
+    return {
+        "hydro": item("S1", "水光针", departments["skin"]),
+        "photon": item("S2", "光子嫩肤", departments["skin"]),
+        "botox": item("S3", "除皱针", departments["inject"]),
+        "mask": item("P1", "面膜", None),
+    }  # fmt: skip
+
+
+@pytest.fixture
+def purchases(scored_chain, items, store_a_manager):
+    """c1 (18–25): 3 水光针 + 1 面膜; c2 (35–45): 2 除皱针 (1 refunded); c3 (25–35): 1 光子嫩肤,
+    1 水光针 two years ago (outside the 365 days); c5 (45+, store B): 1 除皱针; c6 a fully
+    refunded 水光针 (status refunded: not counted)."""
+    c, it, by = scored_chain, items, store_a_manager
+    make_paid_line(c["c1"], it["hydro"], quantity=3, amount="3000", by=by)
+    make_paid_line(c["c1"], it["mask"], quantity=1, amount="100", by=by)
+    make_paid_line(
+        c["c2"],
+        it["botox"],
+        quantity=2,
+        amount="4000",
+        refunded_quantity=1,
+        refunded_amount="2000",
+        by=by,
+    )
+    make_paid_line(c["c3"], it["photon"], quantity=1, amount="1500", by=by)
+    make_paid_line(
+        c["c3"], it["hydro"], quantity=1, amount="1000", by=by, business_date=date(2023, 6, 1)
+    )
+    make_paid_line(c["c5"], it["botox"], quantity=1, amount="2500", by=by)
+    make_paid_line(
+        c["c6"],
+        it["hydro"],
+        quantity=1,
+        amount="1000",
+        by=by,
+        status="refunded",
+        refunded_quantity=1,
+        refunded_amount="1000",
+    )
+    return c
