@@ -134,6 +134,7 @@ def test_list_endpoints_issue_a_fixed_number_of_queries(client, hq_admin, chain,
     _token, key = create_api_token(hq_admin, name="t", by=hq_admin)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
     segment = Segment.objects.create(org=chain, name="全部", created_by=hq_admin)
+    client.get("/api/v1/segments", **auth)  # warm up (the token's first use is recorded)
     counts = []
     for extra in (0, 6):
         for i in range(extra):
