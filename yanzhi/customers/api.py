@@ -36,6 +36,7 @@ from yanzhi.customers.schemas import (
     VerificationConfirmIn,
     VerificationOut,
 )
+from yanzhi.customers.tags import tag_filter_from
 from yanzhi.org import policy
 from yanzhi.org.queries import get_store, stores_for
 
@@ -71,10 +72,28 @@ def list_customers(
     has_allergy: bool | None = None,
     phone_verified: bool | None = None,
     member_level_id: int | None = None,
+    deal_status: list[str] | None = Query(None),  # noqa: B008 (ninja reads repeated params)
+    activity: list[str] | None = Query(None),  # noqa: B008
+    has_arrears: bool | None = None,
     limit: int = Query(20, ge=1, le=100),
     offset: int = Query(0, ge=0),
 ):
-    """The customers in your scope; `q` searches phone, tail, name, pinyin, member no. and ID."""
+    """The customers in your scope; `q` searches phone, tail, name, pinyin, member no. and ID.
+    Dynamic tags filter too: `deal_status` (none/first/repeat) and `activity` (non_member/new/
+    active/sleeping/deep_sleep) may repeat (alternatives), all filters combine."""
+    try:
+        tags = tag_filter_from(
+            {
+                "deal_statuses": deal_status,
+                "activities": activity,
+                "last_visit_types": [last_visit_type] if last_visit_type else [],
+            }
+        )
+    except BusinessError as error:  # name the query parameters the caller used
+        names = {"deal_statuses": "deal_status", "activities": "activity"}
+        names["last_visit_types"] = "last_visit_type"
+        fields = {names.get(k, k): v for k, v in error.fields.items()}
+        raise BusinessError(error.code, error.message, fields=fields, status=422) from None
     filters = queries.ListFilters(
         q=q,
         consultant_id=consultant_id,
@@ -84,6 +103,9 @@ def list_customers(
         has_allergy=has_allergy,
         phone_verified=phone_verified,
         member_level_id=member_level_id,
+        deal_statuses=tags.deal_statuses,
+        activities=tags.activities,
+        has_arrears=has_arrears,
     )
     qs = queries.customer_list(request.scope, filters, _current_store(request))
     return {"count": qs.count(), "items": list(qs[offset : offset + limit])}

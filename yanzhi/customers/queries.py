@@ -20,6 +20,7 @@ from yanzhi.customers.models import (
     SourceChannel,
     Tag,
 )
+from yanzhi.customers.tags import TagFilter, filter_customers
 from yanzhi.org.models import Store
 
 SEARCH_LIMIT = 20
@@ -206,6 +207,19 @@ class ListFilters:
     has_allergy: bool | None = None
     phone_verified: bool | None = None
     member_level_id: int | None = None
+    # Dynamic tags (yanzhi.customers.tags): alternatives within one tag, all tags combined.
+    deal_statuses: tuple[str, ...] = ()
+    activities: tuple[str, ...] = ()
+    has_arrears: bool | None = None
+
+    def tag_filter(self) -> TagFilter:
+        return TagFilter(
+            deal_statuses=tuple(self.deal_statuses),
+            activities=tuple(self.activities),
+            last_visit_types=(self.last_visit_type,) if self.last_visit_type else (),
+            has_allergy=self.has_allergy,
+            has_arrears=self.has_arrears,
+        )
 
 
 def customer_list(scope: Scope, filters: ListFilters, store: Store | None) -> QuerySet[Customer]:
@@ -217,10 +231,7 @@ def customer_list(scope: Scope, filters: ListFilters, store: Store | None) -> Qu
         qs = qs.filter(tags=filters.tag_id)
     if filters.source_channel_id:
         qs = qs.filter(source_channel_id=filters.source_channel_id)
-    if filters.last_visit_type:
-        qs = qs.filter(summary__last_visit_type=filters.last_visit_type)
-    if filters.has_allergy is not None:
-        qs = qs.exclude(allergies="") if filters.has_allergy else qs.filter(allergies="")
+    qs = filter_customers(qs, filters.tag_filter())
     if filters.phone_verified is not None:
         qs = qs.filter(phone_verified_at__isnull=not filters.phone_verified)
     if filters.member_level_id:

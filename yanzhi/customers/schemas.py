@@ -7,6 +7,7 @@ from typing import Literal
 from ninja import Schema
 
 from yanzhi.core.validators import mask_id_card, mask_phone
+from yanzhi.customers.tags import tags_of
 
 
 class TagIn(Schema):
@@ -23,6 +24,11 @@ class TagOut(Schema):
     id: int
     name: str
     color: str
+
+
+class DynamicTagOut(Schema):
+    kind: str  # deal, activity, last_visit, allergy, arrears
+    label: str
 
 
 class ChannelIn(Schema):
@@ -108,6 +114,7 @@ class CustomerOut(Schema):
     notes: str
     marketing_consent: bool
     tags: list[TagOut]
+    dynamic_tags: list[DynamicTagOut]
     member_level_id: int | None
     member_level_name: str
     member_level_since: datetime | None
@@ -141,6 +148,10 @@ class CustomerOut(Schema):
     @staticmethod
     def resolve_tags(obj):
         return list(obj.tags.all())
+
+    @staticmethod
+    def resolve_dynamic_tags(obj):
+        return [{"kind": kind, "label": str(label)} for kind, label in tags_of(obj)]
 
 
 class CustomerPage(Schema):

@@ -21,7 +21,15 @@ from yanzhi.customers.forms import (
     CustomerForm,
     TagForm,
 )
-from yanzhi.customers.models import ConsentDocument, Customer, SourceChannel, VisitType
+from yanzhi.customers.models import (
+    ConsentDocument,
+    Customer,
+    DealStatus,
+    MemberActivity,
+    SourceChannel,
+    VisitType,
+)
+from yanzhi.customers.tags import tags_of
 from yanzhi.org import policy
 from yanzhi.org.models import Store
 from yanzhi.org.queries import active_staff_in_store, stores_for
@@ -50,6 +58,10 @@ def _require(request, action: str) -> None:
 
 def _bool_param(value: str) -> bool | None:
     return {"1": True, "0": False}.get(value or "")
+
+
+def _choices_param(values: list[str], allowed) -> tuple[str, ...]:
+    return tuple(v for v in dict.fromkeys(values) if v in allowed)
 
 
 def _int_param(value: str) -> int | None:
@@ -82,6 +94,9 @@ def customer_list(request):
         has_allergy=_bool_param(request.GET.get("allergy")),
         phone_verified=_bool_param(request.GET.get("verified")),
         member_level_id=_int_param(request.GET.get("level")),
+        deal_statuses=_choices_param(request.GET.getlist("deal_status"), DealStatus.values),
+        activities=_choices_param(request.GET.getlist("activity"), MemberActivity.values),
+        has_arrears=_bool_param(request.GET.get("arrears")),
     )
     page = Paginator(queries.customer_list(scope, filters, store), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -90,7 +105,11 @@ def customer_list(request):
     context = {
         "page": page,
         "columns": display.columns(fields),
-        "rows": display.rows(page.object_list, fields),
+        # The summary is select_related: the dynamic tags cost no query per row.
+        "rows": [
+            (customer, cells, tags_of(customer))
+            for customer, cells in display.rows(page.object_list, fields)
+        ],
         "filters": filters,
         "query": request.GET.copy(),
     }
@@ -104,6 +123,8 @@ def customer_list(request):
         tags=queries.tags_for(scope),
         channels=queries.channels_for(scope),
         visit_types=VisitType.choices,
+        deal_statuses=DealStatus.choices,
+        activities=MemberActivity.choices,
         levels=membership.levels_for(scope),
     )
     return render(request, "customers/list.html", context)
@@ -265,6 +286,7 @@ def _profile_context(request, customer):
     return {
         "customer": customer,
         "summary": summary,
+        "dynamic_tags": tags_of(customer),
         "age": display.customer_age(customer),
         "consents": consents,
         "consent_status": status,

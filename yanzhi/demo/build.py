@@ -21,6 +21,7 @@ from yanzhi.customers import services as customers
 from yanzhi.customers.models import ConsentDocument, Customer, CustomerSummary, SourceChannel
 from yanzhi.demo.people import PersonMaker
 from yanzhi.followups.demo import build_followups
+from yanzhi.insight.scoring import refresh_scores
 from yanzhi.inventory.demo import build_inventory
 from yanzhi.org import services as org_services
 from yanzhi.org.models import Department, Organization, StaffGroup, Store
@@ -564,4 +565,7 @@ def build_demo(*, customers: int = 300, seed: int = 2026, log=print) -> str:
     log(f"{orders} orders (paid, with arrears, stored-value cards, a refund)")
     followups = build_followups(builder.org, builder.stores["A"], builder.staff)
     log(f"follow-up rules installed; {followups} follow-up tasks due today in store A")
+    # The insight pages read the scores the morning job computes; compute them once now.
+    scored = refresh_scores(builder.org, day=today)
+    log(f"{scored} customers scored (RFM segments, value classes, growth types, age bands)")
     return f"{len(builder.stores)} stores, {len(builder.staff)} staff, {len(builder.customers)} customers, {past} past visits"

@@ -141,6 +141,8 @@ RESOURCE_BY_SEGMENT = {
     "followup-tasks": "followup_task",
     "followups/rules": "followup_rule",
     "followup-rules": "followup_rule",
+    # insight
+    "segments": "segment",
 }
 # Parameter names (path, query, form and JSON body) that carry the id of a resource.
 RESOURCE_BY_NAME = {
@@ -260,6 +262,9 @@ RESOURCE_BY_NAME = {
     "rule_id": "followup_rule",
     "owner_id": "staff",
     "template_id": "advice_template",
+    # insight
+    "segment_id": "segment",
+    "member_level_ids": "membership_level",
     # searches: the foreign customer's name, and the full phone number
     "q": "customer_search",
     "rq": "customer_search",
@@ -1209,6 +1214,46 @@ def build_promotions(w: World, site: Site):
     w.markers["promotion order note"] = order.note
 
 
+def build_insight(w: World, site: Site):
+    """The chain's scores (the world's customer gets a score row), and where the site builds
+    store records, a segment of the store with a marker name and a campaign run with a marker
+    title; the chain's insight settings are chain master data."""
+    from yanzhi.insight import services as insight
+    from yanzhi.insight.models import SegmentCampaign
+    from yanzhi.insight.scoring import refresh_scores
+
+    refresh_scores(site.org)
+    if site.org_level:
+        settings = insight.set_insight_settings(
+            site.org,
+            spend_weight=40,
+            frequency_weight=40,
+            ticket_weight=20,
+            class_a_percent=25,
+            class_b_percent=25,
+            by=site.hq,
+        )
+        w.add_org(settings)
+    if site.store_level:
+        segment = w.add(
+            insight.create_segment(
+                site.org,
+                name=f"{site.secret}-SEGMENT",
+                store=site.store,
+                definition={"deal_statuses": ["none", "first", "repeat"]},
+                by=site.hq,
+            )
+        )
+        w.ids["segment"] = segment.pk
+        run = w.add(
+            SegmentCampaign.objects.create(
+                org=site.org, segment=segment, kind="sms", title=f"{site.secret}-CAMPAIGN",
+                by=site.hq,
+            )
+        )  # fmt: skip
+        w.markers |= {"segment name": segment.name, "campaign title": run.title}
+
+
 WORLD_BUILDERS = [
     build_membership,
     build_catalog,
@@ -1219,6 +1264,7 @@ WORLD_BUILDERS = [
     build_followups,
     build_reports,
     build_promotions,
+    build_insight,
 ]
 
 
@@ -1307,6 +1353,7 @@ def own_world(worlds, store_a, hq_admin):
     build_messaging(own, site)
     build_followups(own, Site("OWN", "甲", store_a, hq_admin, org_level=False, store_level=True))
     build_promotions(own, Site("OWN", "甲", store_a, hq_admin, org_level=False, store_level=True))
+    build_insight(own, Site("OWN", "甲", store_a, hq_admin, org_level=False, store_level=True))
     return own
 
 
@@ -1544,6 +1591,11 @@ def _plain_value(name, prop):
 
 
 # --- snapshots of the foreign worlds --------------------------------------------------------------
+# Derived tables rebuilt for the whole chain by design, not records anyone edits: a store
+# manager's 重新计算 (insight.refresh) re-ranks every customer of the chain.
+DERIVED_MODELS = {"insight.customerscore"}
+
+
 def snapshot(objects: set, other_chain_objects: set = frozenset()) -> dict:
     """Every row that is, or points at, one of the given (model label, pk); audit rows about
     them; SMS to their customers; and the files under MEDIA_ROOT. References the product allows
@@ -1561,6 +1613,8 @@ def snapshot(objects: set, other_chain_objects: set = frozenset()) -> dict:
                 "sessions",
                 "contenttypes",
             ):
+                continue
+            if model._meta.label_lower in DERIVED_MODELS:
                 continue
             label = model._meta.label_lower
             fields = model._meta.concrete_fields
@@ -1980,6 +2034,12 @@ def test_the_walk_covers_every_route_and_would_see_a_leak(
     assert f"GET /followups/tasks/{task}/ [world OWN] -> 200: leaked follow-up script" in found
     assert f"GET /api/v1/followup-tasks/{task} [world OWN] -> 200: leaked follow-up notes" in found
     assert "GET /api/v1/followup-rules [world OWN] -> 200: leaked follow-up rule name" in found
+    # … the segment of the consultant's store, its campaign run, and their own scored customer
+    segment = own.ids["segment"]
+    assert "GET /segments/ [world OWN] -> 200: leaked segment name" in found
+    assert f"GET /segments/{segment}/ [world OWN] -> 200: leaked campaign title" in found
+    assert f"GET /api/v1/segments/{segment} [world OWN] -> 200: leaked segment name" in found
+    assert "GET /insight/members/ [world OWN] -> 200: leaked customer name" in found
 
 
 def _count_resolver_routes():

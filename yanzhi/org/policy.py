@@ -102,6 +102,12 @@ ACTIONS: dict[str, frozenset[str]] = {
     "promotion.view": frozenset({FRONT_DESK, CONSULTANT, ONLINE, CASHIER, MANAGER, HQ}),
     "promotion.manage": frozenset({MANAGER, HQ}),
     "promotion.report": frozenset({CONSULTANT, ONLINE, MANAGER, HQ}),
+    "insight.view": frozenset({CONSULTANT, ONLINE, MANAGER, HQ}),
+    "insight.refresh": frozenset({MANAGER, HQ}),
+    "insight.configure": frozenset({HQ}),
+    "segment.view": frozenset({CONSULTANT, ONLINE, SERVICE, MANAGER, HQ}),
+    "segment.manage": frozenset({MANAGER, HQ}),
+    "segment.campaign": frozenset({SERVICE, MANAGER, HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).

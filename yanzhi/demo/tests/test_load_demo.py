@@ -1,6 +1,7 @@
 from django.core.management import call_command
 
-from yanzhi.customers.models import CustomerSummary
+from yanzhi.customers.models import Customer, CustomerSummary
+from yanzhi.insight.models import CustomerScore
 from yanzhi.org.models import Staff
 from yanzhi.org.policy import ALL_ROLES
 from yanzhi.visits.models import Visit
@@ -28,6 +29,9 @@ def test_demo_chain_has_every_role_and_consistent_history(db):
     assert before == after
     # and every balance equals its ledger (exits non-zero otherwise)
     call_command("check_balances")
+    # and the insight scores are computed, one row per customer
+    assert CustomerScore.objects.count() == Customer.objects.count() > 0
+    assert CustomerScore.objects.exclude(rfm_segment="").exists()
 
 
 def test_load_demo_if_empty_does_not_load_twice(db):
