@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
 from yanzhi.core.errors import BusinessError
 from yanzhi.core.timeutil import first_of_month, store_today
@@ -140,7 +140,7 @@ def repurchase_followups(request, data: RepurchaseFollowupsIn):
         due_on=data.due_on,
         by=request.auth,
     )
-    return 201, {"created": created}
+    return Status(201, {"created": created})
 
 
 # --- channel statistics --------------------------------------------------------------------------
@@ -226,7 +226,7 @@ def delete_channel_cost(request, cost_id: int):
     policy.require(request.scope, "channel.manage_costs")
     cost = queries.get_channel_cost(request.scope, cost_id)
     services.delete_channel_cost(cost, by=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 # --- voucher redemptions -------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def verify_voucher(request, data: RedemptionIn):
         settlement_amount=data.settlement_amount,
         by=request.auth,
     )
-    return 201, queries.get_redemption(scope, redemption.pk)
+    return Status(201, queries.get_redemption(scope, redemption.pk))
 
 
 @router.post("/voucher-redemptions/{redemption_id}/reverse", response=RedemptionOut)

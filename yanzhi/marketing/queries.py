@@ -284,7 +284,7 @@ def _prorated_cost(amount: Decimal, month: date, start: date, end: date) -> Deci
     last = month + timedelta(days=days - 1)
     inside = (min(last, end) - max(month, start)).days + 1
     if inside >= days:
-        return amount
+        return to_money(amount)
     return to_money(amount * inside / days) if inside > 0 else ZERO
 
 
