@@ -455,8 +455,8 @@ def referral_tree(scope: Scope, customer: Customer, *, depth: int = REFERRAL_DEP
 def referral_stats(
     scope: Scope, *, start: date, end: date, store_id: int | None = None, zone_store=None
 ) -> dict:
-    """Customers registered in the period who were brought by a referrer, counted per referring
-    customer, per the referrer's responsible consultant and doctor, and per item of the referred
+    """Customers registered in the period who were brought by a referrer the scope may see,
+    counted per referring customer, per the referrer's responsible consultant and doctor, and per item of the referred
     customers' first deal. Four queries."""
     lo, hi = period_bounds(zone_store, start, end)
     referred = (
@@ -464,6 +464,8 @@ def referral_stats(
             org_id=scope.org_id, referrer__isnull=False, created_at__gte=lo, created_at__lt=hi
         )
         .filter(_store_filter(scope, store_id))
+        # a referrer the viewer may not see (another store's customer) is not named or counted
+        .filter(referrer__in=customers_for(scope))
         .order_by()
     )
     figures = {

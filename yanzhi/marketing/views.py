@@ -255,7 +255,7 @@ def channel_costs(request):
         initial = {"month": _today(request).strftime("%Y-%m")}
         if not scope.chain_wide:
             initial["store_id"] = scope.current_store_id
-        edit = request.GET.get("edit")
+        edit = request.GET.get("cost_id")
         if edit and edit.isdigit():
             cost = queries.get_channel_cost(scope, int(edit))
             initial = {

@@ -1,7 +1,6 @@
 """The repurchase page and its reminder action, and the marketing API over real HTTP: scope
 (store B and other chains get 404, a consultant sees only their own customers), query counts."""
 
-
 import pytest
 
 from yanzhi.customers.tests.factories import make_customer
