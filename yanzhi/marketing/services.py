@@ -125,7 +125,8 @@ def delete_channel_cost(cost: ChannelCost, *, by: Staff) -> None:
     """Remove a cost recorded by mistake (the audit log keeps what it was)."""
     scope = _scope(by)
     policy.require(scope, "channel.manage_costs")
-    if cost.store_id is None and not scope.chain_wide:
+    # a chain-wide cost (no store) is covered only by a chain-wide scope
+    if cost.org_id != scope.org_id or not scope.covers_store(cost.store_id):
         raise NotFound()
     before = audit.snapshot(cost)
     audit.record(by, "channel_cost.deleted", cost, before=before)

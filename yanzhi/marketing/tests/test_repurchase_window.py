@@ -143,3 +143,38 @@ def test_the_same_days_left_ranks_higher_spend_first(store_a, hydra, cream, deal
     deal(high, at(2026, 3, 1), hydra)
     rows = queries.repurchase_candidates(scope_for(store_a_manager), as_of=NOW)
     assert [r.customer_id for r in rows] == [high.pk, low.pk]
+
+
+def test_the_migration_back_fills_the_second_deal(history):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("yanzhi.sales.migrations.0004_backfill_second_deal_at")
+    ids = [c.pk for c in history.values()]
+    kept = facts(ids)
+    CustomerSummary.objects.update(second_deal_at=None)
+    migration.backfill(apps, None)
+    assert facts(ids) == kept
+
+
+def test_reminding_nobody_or_without_a_title_changes_nothing(history, store_a_manager):
+    from yanzhi.core.errors import BusinessError
+    from yanzhi.followups.models import FollowupTask
+    from yanzhi.marketing.services import create_repurchase_followups
+
+    with pytest.raises(BusinessError) as error:
+        create_repurchase_followups(customer_ids=[], title="回访", by=store_a_manager)
+    assert error.value.code == "no_customers"
+    with pytest.raises(BusinessError) as error:
+        create_repurchase_followups(customer_ids=None, title="  ", by=store_a_manager)
+    assert "title" in error.value.fields
+    assert not FollowupTask.objects.exists()
+    # and a customer who already bought again is skipped
+    created = create_repurchase_followups(
+        customer_ids=[history[1].pk, history[5].pk], title="复购提醒", by=store_a_manager
+    )
+    assert created == 1
+    assert list(FollowupTask.objects.values_list("customer_id", "cause")) == [
+        (history[5].pk, "repurchase")
+    ]
