@@ -238,7 +238,7 @@ def create_channel(request, data: ChannelIn):
     return Status(201, services.create_channel(request.auth.org, by=request.auth, **data.dict()))
 
 
-@router.patch("/channels/{channel_id}", response=ChannelOut)
+@router.patch("/channels/{int:channel_id}", response=ChannelOut)
 def update_channel(request, channel_id: int, data: ChannelPatch):
     channel = queries.get_channel(request.scope, channel_id)
     return services.update_channel(channel, by=request.auth, **data.dict(exclude_unset=True))

@@ -355,6 +355,8 @@ class CustomerSummary(models.Model):
     last_visit_type = models.CharField(max_length=20, choices=VisitType.choices, blank=True)
     deal_count = models.PositiveIntegerField(default=0)
     first_deal_at = models.DateTimeField(null=True, blank=True)
+    # The second deal (复购窗口, docs/marketing.md): when the customer first bought again.
+    second_deal_at = models.DateTimeField(null=True, blank=True)
     last_deal_at = models.DateTimeField(null=True, blank=True)
     total_spend_amount = MoneyField()
     arrears_amount = MoneyField()
@@ -380,6 +382,11 @@ class CustomerSummary(models.Model):
             models.Index(fields=["org", "last_visit_type"], name="summary_org_last_type"),
             models.Index(fields=["org", "last_visit_at"], name="summary_org_last_visit"),
             models.Index(fields=["org", "deal_count"], name="summary_org_deals"),
+            models.Index(fields=["org", "first_deal_at"], name="summary_org_first_deal"),
+            models.Index(
+                fields=["org", "store", "first_deal_at"], name="summary_org_store_first_deal"
+            ),
+            models.Index(fields=["org", "second_deal_at"], name="summary_org_second_deal"),
             models.Index(fields=["org", "activity"], name="summary_org_activity"),
             models.Index(fields=["org", "store", "activity"], name="summary_org_store_activity"),
         ]

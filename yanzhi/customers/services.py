@@ -559,11 +559,25 @@ def note_deal(*, customer_id: int, dealt_at) -> None:
     remember_day_start(customer_id)
     summary = CustomerSummary.objects.select_for_update().get(customer_id=customer_id)
     summary.deal_count = F("deal_count") + 1
-    if summary.first_deal_at is None or dealt_at < summary.first_deal_at:
-        summary.first_deal_at = dealt_at
+    # The first two deal times, in time order (a deal is normally the latest, but keep them
+    # right if one is noted out of order).
+    first, second = summary.first_deal_at, summary.second_deal_at
+    if first is None or dealt_at < first:
+        first, second = dealt_at, first
+    elif second is None or dealt_at < second:
+        second = dealt_at
+    summary.first_deal_at, summary.second_deal_at = first, second
     if summary.last_deal_at is None or dealt_at >= summary.last_deal_at:
         summary.last_deal_at = dealt_at
-    summary.save(update_fields=["deal_count", "first_deal_at", "last_deal_at", "updated_at"])
+    summary.save(
+        update_fields=[
+            "deal_count",
+            "first_deal_at",
+            "second_deal_at",
+            "last_deal_at",
+            "updated_at",
+        ]
+    )
     activity.refresh_customer(customer_id)  # 非会员 → 新会员
 
 

@@ -23,6 +23,7 @@ from yanzhi.demo.people import PersonMaker
 from yanzhi.followups.demo import build_followups
 from yanzhi.insight.scoring import refresh_scores
 from yanzhi.inventory.demo import build_inventory
+from yanzhi.marketing.demo import build_marketing
 from yanzhi.org import services as org_services
 from yanzhi.org.models import Department, Organization, StaffGroup, Store
 from yanzhi.sales.demo import build_sales
@@ -563,6 +564,8 @@ def build_demo(*, customers: int = 300, seed: int = 2026, log=print) -> str:
         builder.by_store,
     )
     log(f"{orders} orders (paid, with arrears, stored-value cards, a refund)")
+    vouchers = build_marketing(builder.org, list(builder.stores.values()), builder.customers)
+    log(f"channel costs for three months; {vouchers} platform vouchers verified")
     followups = build_followups(builder.org, builder.stores["A"], builder.staff)
     log(f"follow-up rules installed; {followups} follow-up tasks due today in store A")
     # The insight pages read the scores the morning job computes; compute them once now.

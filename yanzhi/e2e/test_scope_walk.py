@@ -143,6 +143,10 @@ RESOURCE_BY_SEGMENT = {
     "followup-rules": "followup_rule",
     # insight
     "segments": "segment",
+    # marketing
+    "channel-costs": "channel_cost",
+    "vouchers": "voucher_redemption",
+    "voucher-redemptions": "voucher_redemption",
 }
 # Parameter names (path, query, form and JSON body) that carry the id of a resource.
 RESOURCE_BY_NAME = {
@@ -264,7 +268,10 @@ RESOURCE_BY_NAME = {
     "template_id": "advice_template",
     # insight
     "segment_id": "segment",
-    "member_level_ids": "membership_level",
+    # marketing
+    "cost_id": "channel_cost",
+    "redemption_id": "voucher_redemption",
+    "customer_ids": "customer",
     # searches: the foreign customer's name, and the full phone number
     "q": "customer_search",
     "rq": "customer_search",
@@ -1254,6 +1261,68 @@ def build_insight(w: World, site: Site):
         w.markers |= {"segment name": segment.name, "campaign title": run.title}
 
 
+def build_marketing(w: World, site: Site):
+    """A voucher verified for the world's customer in the world's store (customer-scoped, with
+    a marker code); where the site builds store records, that store's channel cost with a marker
+    note; where it builds chain master data, a chain-wide channel cost (foreign to other
+    chains)."""
+    from datetime import date
+
+    from yanzhi.catalog.models import Item, StoreItem
+    from yanzhi.customers.models import Customer, SourceChannel
+    from yanzhi.marketing.models import ChannelCost, VoucherRedemption
+
+    customer = Customer.objects.get(pk=w.ids["customer"])
+    channel = SourceChannel.objects.filter(org=site.org).order_by("pk").first()
+    if channel is None:
+        channel = w.add_org(SourceChannel.objects.create(org=site.org, name=f"{site.secret}-CH"))
+    # an item sold in the world's store (the verify service only takes those)
+    assigned = StoreItem.objects.filter(store=site.store).values("item_id")
+    item = Item.objects.filter(org=site.org, pk__in=assigned).order_by("pk").first()
+    redemption = w.add(
+        VoucherRedemption.objects.create(
+            org_id=site.org.pk,
+            store=site.store,
+            channel=channel,
+            code=f"{site.secret}-VOUCHER",
+            item=item,
+            settlement_amount="123.00",
+            customer=customer,
+            verified_by=customer.consultant,
+            verified_at=timezone.now(),
+            business_date=timezone.localdate(),
+        )
+    )
+    w.ids["voucher_redemption"] = redemption.pk
+    w.markers["voucher code"] = redemption.code
+    month = timezone.localdate().replace(day=1)
+    if site.store_level:
+        cost = w.add(
+            ChannelCost.objects.create(
+                org_id=site.org.pk,
+                store=site.store,
+                channel=channel,
+                month=month,
+                amount="4321.00",
+                note=f"{site.secret}-COST",
+            )
+        )
+        w.ids["channel_cost"] = cost.pk
+        w.markers["channel cost note"] = cost.note
+    if site.org_level:
+        w.add_org(
+            ChannelCost.objects.create(
+                org_id=site.org.pk,
+                store=None,
+                channel=channel,
+                month=date(month.year, month.month, 1),
+                amount="765.00",
+                note=f"{site.secret}-CHAINCOST",
+            )
+        )
+        w.org_markers["chain channel cost note"] = f"{site.secret}-CHAINCOST"
+
+
 WORLD_BUILDERS = [
     build_membership,
     build_catalog,
@@ -1265,6 +1334,7 @@ WORLD_BUILDERS = [
     build_reports,
     build_promotions,
     build_insight,
+    build_marketing,
 ]
 
 
@@ -2040,6 +2110,10 @@ def test_the_walk_covers_every_route_and_would_see_a_leak(
     assert f"GET /segments/{segment}/ [world OWN] -> 200: leaked campaign title" in found
     assert f"GET /api/v1/segments/{segment} [world OWN] -> 200: leaked segment name" in found
     assert "GET /insight/members/ [world OWN] -> 200: leaked customer name" in found
+    # … the consultant's own customer's referral tree, on the page and the endpoint
+    assert f"GET /customers/{customer}/referrals/ [world OWN] -> 200: leaked customer name" in found
+    referrals = f"GET /api/v1/customers/{customer}/referrals [world OWN] -> 200: leaked customer"
+    assert referrals in found
 
 
 def _count_resolver_routes():

@@ -108,6 +108,12 @@ ACTIONS: dict[str, frozenset[str]] = {
     "segment.view": frozenset({CONSULTANT, ONLINE, SERVICE, MANAGER, HQ}),
     "segment.manage": frozenset({MANAGER, HQ}),
     "segment.campaign": frozenset({SERVICE, MANAGER, HQ}),
+    "repurchase.view": frozenset({CONSULTANT, ONLINE, SERVICE, MANAGER, HQ}),
+    "channel.view": frozenset({MANAGER, HQ}),
+    "channel.manage_costs": frozenset({MANAGER, HQ}),
+    "voucher.view": frozenset({FRONT_DESK, CASHIER, MANAGER, HQ}),
+    "voucher.verify": frozenset({FRONT_DESK, CASHIER, MANAGER}),
+    "voucher.reverse": frozenset({MANAGER, HQ}),
 }
 
 # Roles that may see unmasked phone/ID numbers by default (each account can be changed).

@@ -2,8 +2,10 @@ from django.core.management import call_command
 
 from yanzhi.customers.models import Customer, CustomerSummary
 from yanzhi.insight.models import CustomerScore
+from yanzhi.marketing.models import ChannelCost, VoucherRedemption
 from yanzhi.org.models import Staff
 from yanzhi.org.policy import ALL_ROLES
+from yanzhi.sales.summaries import rebuild_deal_facts
 from yanzhi.visits.models import Visit
 from yanzhi.visits.services import rebuild_visit_facts
 
@@ -27,6 +29,13 @@ def test_demo_chain_has_every_role_and_consistent_history(db):
         )
     )
     assert before == after
+    # and the deal facts equal a rebuild from the deal orders
+    deal_facts = ("pk", "deal_count", "first_deal_at", "second_deal_at", "last_deal_at")
+    before = list(CustomerSummary.objects.order_by("pk").values_list(*deal_facts))
+    rebuild_deal_facts()
+    assert list(CustomerSummary.objects.order_by("pk").values_list(*deal_facts)) == before
+    # and the marketing pages have something to show
+    assert ChannelCost.objects.exists() and VoucherRedemption.objects.exists()
     # and every balance equals its ledger (exits non-zero otherwise)
     call_command("check_balances")
     # and the insight scores are computed, one row per customer
