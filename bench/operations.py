@@ -8,7 +8,7 @@ on the same database ask the same questions."""
 import json
 import random
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count
 from django.test import Client
@@ -65,6 +65,9 @@ def build_context(seed: int = 2026) -> Context:
     if store is None:
         raise SystemExit("no store: generate a chain first (manage.py generate_chain)")
     staff = {}
+    hq = Staff.objects.filter(org_id=store.org_id, role="hq", is_active=True).order_by("pk").first()
+    if hq is not None:
+        staff["hq"] = hq
     for role in (
         "front_desk",
         "consultant",
@@ -222,9 +225,37 @@ def operations(ctx: Context) -> list[Operation]:
     def tagged_list(i):
         _expect(
             ctx.client("store_manager").get(
-                "/customers/", {"activities": "sleeping", "last_visit_types": "checkup"}
+                "/customers/", {"activity": "sleeping", "last_visit_type": "checkup"}
             )
         )
+
+    # --- reports and insight (HQ over the whole chain; a month = the last full month) ---------
+    month_end = ctx.today.replace(day=1) - timedelta(days=1)
+    month = {"start": month_end.replace(day=1).isoformat(), "end": month_end.isoformat()}
+
+    def hq_page(name, url, params, label):
+        def run(i):
+            _expect(ctx.client("hq").get(url, params))
+
+        return Operation(name, label, run, group="report")
+
+    if "hq" in ctx.staff:
+        ops += [
+            hq_page("rfm_overview", "/insight/", {}, "RFM and value pyramid over all customers"),
+            hq_page(
+                "channel_roi_month",
+                "/marketing/channels/",
+                month,
+                "monthly channel statistics and ROI",
+            ),
+            hq_page(
+                "consultant_performance_month",
+                "/reports/consultants/",
+                month,
+                "monthly consultant performance",
+            ),
+            hq_page("repurchase_window", "/marketing/repurchase/", {}, "repurchase window"),
+        ]
 
     ops.append(
         Operation(
