@@ -96,6 +96,20 @@ class RuleForm(Styled, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    has_allergy = forms.TypedChoiceField(
+        label=_("过敏史"),
+        choices=[("", _("不限")), ("1", _("有过敏史")), ("0", _("无过敏史"))],
+        coerce=lambda v: v == "1",
+        empty_value=None,
+        required=False,
+    )
+    has_arrears = forms.TypedChoiceField(
+        label=_("欠费"),
+        choices=[("", _("不限")), ("1", _("有欠费")), ("0", _("无欠费"))],
+        coerce=lambda v: v == "1",
+        empty_value=None,
+        required=False,
+    )
     dates = forms.CharField(
         label=_("日期"),
         max_length=300,

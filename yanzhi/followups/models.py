@@ -75,6 +75,9 @@ class FollowupRule(TimeStampedModel):
     last_visit_types = models.JSONField(_("最近一次到访类型"), default=list, blank=True)
     # 会员活跃度 (customers.MemberActivity values); empty = any.
     activities = models.JSONField(_("会员活跃度"), default=list, blank=True)
+    # 过敏史 / 欠费 dynamic tags: None = any, True = only customers with, False = only without.
+    has_allergy = models.BooleanField(_("过敏史"), null=True, blank=True)
+    has_arrears = models.BooleanField(_("欠费"), null=True, blank=True)
     # Trigger "date" (节日): "MM-DD" every year (03-08) or "YYYY-MM-DD" that year only (春节).
     dates = models.JSONField(_("日期"), default=list, blank=True)
     items = models.ManyToManyField(
@@ -108,6 +111,16 @@ class FollowupRule(TimeStampedModel):
             [str(DealStatus(v).label) for v in self.deal_statuses if v in DealStatus.values]
             + [str(MemberActivity(v).label) for v in self.activities if v in MemberActivity.values]
             + [str(VisitType(v).label) for v in self.last_visit_types if v in VisitType.values]
+            + (
+                []
+                if self.has_allergy is None
+                else [_("有过敏史") if self.has_allergy else _("无过敏史")]
+            )
+            + (
+                []
+                if self.has_arrears is None
+                else [_("有欠费") if self.has_arrears else _("无欠费")]
+            )
         )
 
 

@@ -45,6 +45,8 @@ class RuleIn(Schema):
     deal_statuses: list[str] = []
     last_visit_types: list[str] = []
     activities: list[str] = []
+    has_allergy: bool | None = None
+    has_arrears: bool | None = None
     dates: list[str] = []
     item_ids: list[int] = []
     department_ids: list[int] = []
@@ -61,6 +63,8 @@ class RuleOut(Schema):
     deal_statuses: list[str]
     last_visit_types: list[str]
     activities: list[str]
+    has_allergy: bool | None
+    has_arrears: bool | None
     dates: list[str]
     item_ids: list[int]
     department_ids: list[int]

@@ -54,6 +54,8 @@ RULE_FIELDS = [
     "deal_statuses",
     "last_visit_types",
     "activities",
+    "has_allergy",
+    "has_arrears",
     "dates",
 ]
 # The staff role that fills each owner role (the executor is the execution's performer).
@@ -225,6 +227,12 @@ def _clean_rule(scope: Scope, org_id: int, data: dict) -> dict:
     activities = list(dict.fromkeys(data.get("activities") or ()))
     if set(activities) - set(MemberActivity.values):
         fields["activities"] = [_("会员活跃度无效")]
+    flags = {}
+    for flag in ("has_allergy", "has_arrears"):
+        value = data.get(flag)
+        if value not in (None, True, False):
+            fields[flag] = [_("只能是“是”“否”或不限")]
+        flags[flag] = value
     dates = clean_dates(data.get("dates"), fields) if trigger == Trigger.DATE else []
     item_ids = sorted({int(i) for i in data.get("item_ids") or ()})
     items = list(Item.objects.filter(org_id=org_id, pk__in=item_ids))
@@ -251,6 +259,7 @@ def _clean_rule(scope: Scope, org_id: int, data: dict) -> dict:
         "deal_statuses": deal_statuses,
         "last_visit_types": visit_types,
         "activities": activities,
+        **flags,
         "dates": dates,
         "items": items,
         "departments": departments,

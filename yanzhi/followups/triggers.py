@@ -45,6 +45,8 @@ def _tags(rule: FollowupRule) -> TagFilter:
         deal_statuses=tuple(rule.deal_statuses),
         activities=tuple(rule.activities),
         last_visit_types=tuple(rule.last_visit_types),
+        has_allergy=rule.has_allergy,
+        has_arrears=rule.has_arrears,
     )
 
 

@@ -279,6 +279,8 @@ def rule_edit(request, pk: int):
         "deal_statuses": rule.deal_statuses,
         "last_visit_types": rule.last_visit_types,
         "activities": rule.activities,
+        "has_allergy": "" if rule.has_allergy is None else ("1" if rule.has_allergy else "0"),
+        "has_arrears": "" if rule.has_arrears is None else ("1" if rule.has_arrears else "0"),
         "dates": ", ".join(rule.dates),
         "item_ids": [i.pk for i in rule.items.all()],
         "department_ids": [d.pk for d in rule.departments.all()],

@@ -353,3 +353,24 @@ def test_upcoming_covers_the_next_seven_days_only(client_for, store_a_consultant
     assert f'data-task="{board["upcoming"].pk}"' in html
     assert f'data-task="{far.pk}"' not in html
     assert 'data-count="upcoming">1<' in html
+
+
+def test_the_rule_form_sets_the_arrears_filter(client_for, hq_admin, rules):
+    c = client_for(hq_admin)
+    data = {
+        "name": "欠费客户回访",
+        "trigger": "customer_created",
+        "is_active": "on",
+        "has_arrears": "1",
+        "has_allergy": "",
+        "node-0-offset_value": "1",
+        "node-0-offset_unit": "days",
+        "node-0-owner_role": "customer_service",
+        "node-0-channel": "call",
+        "node-0-script": "{称呼}您好",
+    }
+    assert c.post("/followups/rules/new/", data).status_code == 302
+    rule = FollowupRule.objects.get(name="欠费客户回访")
+    assert (rule.has_arrears, rule.has_allergy) == (True, None)
+    edit = c.get(f"/followups/rules/{rule.pk}/edit/").content.decode()
+    assert '<option value="1" selected>有欠费</option>' in edit

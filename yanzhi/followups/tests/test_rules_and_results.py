@@ -331,3 +331,41 @@ def test_a_retried_call_stays_in_its_days_figures_and_every_call_counts(
     assert figures(16) == (2, 2, 3, 1, 33)
     # and the 17th has no task due, only the one call made, answered
     assert figures(17) == (0, 0, 1, 1, 100)
+
+
+def test_rules_filter_by_arrears_and_allergy_too(chain, hq_admin, customer, store_a):
+    from yanzhi.customers.models import Customer, CustomerSummary
+    from yanzhi.customers.tests.factories import make_customer
+    from yanzhi.followups.triggers import applies, matching_customers
+
+    # given a rule for customers who owe money (a payment reminder call)
+    rule = services.create_rule(
+        chain,
+        by=hq_admin,
+        name="欠费提醒",
+        trigger="birthday",
+        has_arrears=True,
+        has_allergy=False,
+        nodes=[node(0, "days", "customer_service")],
+    )
+    owing = make_customer(store_a, name="欠费客", phone="13911117777")
+    CustomerSummary.objects.filter(customer=owing).update(arrears_amount="500.00")
+    allergic = make_customer(store_a, name="过敏客", phone="13911118888")
+    CustomerSummary.objects.filter(customer=allergic).update(arrears_amount="80.00")
+    Customer.objects.filter(pk=allergic.pk).update(allergies="青霉素")
+    everyone = Customer.objects.filter(pk__in=[customer.pk, owing.pk, allergic.pk])
+    # then only the customer who owes and has no allergy matches, in SQL and one by one
+    assert list(matching_customers(rule, everyone).values_list("pk", flat=True)) == [owing.pk]
+    assert [c.pk for c in everyone.select_related("summary") if applies(rule, c)] == [owing.pk]
+    assert rule.tag_labels() == ["无过敏史", "有欠费"]
+    # and a value that is neither yes, no nor "any" is refused
+    with pytest.raises(BusinessError) as caught:
+        services.update_rule(
+            rule,
+            by=hq_admin,
+            name="欠费提醒",
+            trigger="birthday",
+            has_arrears="maybe",
+            nodes=[node(0, "days", "customer_service")],
+        )
+    assert "has_arrears" in caught.value.fields
