@@ -322,7 +322,7 @@ class HistoryBuilder:
         first_visit = last_visit = None
         last_visit_type = ""
         deal_count = 0
-        first_deal = last_deal = None
+        first_deal = second_deal = last_deal = None
         spend = 0
         arrears_total = 0
         courses: list[Course] = []
@@ -720,6 +720,8 @@ class HistoryBuilder:
                     arrears_orders.append(order)
                     arrears_total += new_arrears
                 deal_count += 1
+                if first_deal is not None and second_deal is None:
+                    second_deal = paid_at
                 first_deal = first_deal or paid_at
                 last_deal = paid_at
                 note_money_moment(paid_at)
@@ -955,9 +957,10 @@ class HistoryBuilder:
         summary_updated = max([reg, *(m for m in activity_moments[-1:])])
         rows["customers_customersummary"].append(
             (cid, org, home.id, visits_done, c.ts_or_none(first_visit), c.ts_or_none(last_visit),
-             last_visit_type, deal_count, c.ts_or_none(first_deal), c.ts_or_none(last_deal),
-             money(spend), money(arrears_total), open_count, c.ts_or_none(last_active), activity,
-             c.ts_or_none(activity_since), c.ts(summary_updated))
+             last_visit_type, deal_count, c.ts_or_none(first_deal), c.ts_or_none(second_deal),
+             c.ts_or_none(last_deal), money(spend), money(arrears_total), open_count,
+             c.ts_or_none(last_active), activity, c.ts_or_none(activity_since), None, "{}",
+             c.ts(summary_updated))
         )  # fmt: skip
         for order in orders:
             row = order.row
@@ -1064,7 +1067,7 @@ class HistoryBuilder:
             lid = self.nid("order_line")
             line_amounts[lid] = amount
             lines.append([lid, oid, item.id, item.kind, quantity, money(item.price),
-                          money(discount), money(amount), 0, money(0)])  # fmt: skip
+                          money(discount), money(amount), 0, money(0), None, None])  # fmt: skip
             list_total += gross
             discount_total += discount
         payable = list_total - discount_total

@@ -47,8 +47,9 @@ CUSTOMER_TAGS = table(None, "id customer_id tag_id", name=Customer.tags.through.
 SUMMARY = table(
     CustomerSummary,
     """customer_id org_id store_id visit_count first_visit_at last_visit_at last_visit_type
-    deal_count first_deal_at last_deal_at total_spend_amount arrears_amount open_course_count
-    last_active_at activity activity_since updated_at""",
+    deal_count first_deal_at second_deal_at last_deal_at total_spend_amount arrears_amount
+    open_course_count last_active_at activity activity_since day_start_on day_start_tags
+    updated_at""",
 )
 STORE_LINK = table(CustomerStoreLink, "id org_id customer_id store_id created_at")
 LEVEL_CHANGE = table(
@@ -83,7 +84,7 @@ ORDER = table(
 ORDER_LINE = table(
     OrderLine,
     """id order_id item_id kind quantity unit_price_amount discount_amount amount
-    refunded_quantity refunded_amount""",
+    refunded_quantity refunded_amount promotion_id list_price_amount""",
 )
 CARD = table(
     StoredValueCard,
