@@ -193,7 +193,7 @@ def client_for(client):
 
     def make(staff):
         c = Client()
-        c.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
+        c.force_login(staff, backend="yanzhi.org.backends.StaffBackend")
         return c
 
     return make

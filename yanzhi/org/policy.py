@@ -130,7 +130,10 @@ def require(scope: Scope, action: str) -> None:
 
 
 def scope_for(staff, *, current_store_id: int | None = None) -> Scope:
-    """The data scope of a staff member, from their role, stores and group."""
+    """The data scope of a staff member, from their role, stores and group. The signed-in
+    staff member of a request comes with them prefetched (`org.backends.StaffBackend`), so the
+    middleware, the API authentication and the service a request calls compute it without a
+    query each."""
     store_ids = None if staff.role == HQ else tuple(sorted(s.pk for s in staff.stores.all()))
     owner_ids = None
     if staff.role in SELLERS:

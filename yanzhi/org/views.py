@@ -45,7 +45,7 @@ def login_view(request):
         except BusinessError as error:
             form.add_error(None, error.message)
         else:
-            login(request, staff, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, staff, backend="yanzhi.org.backends.StaffBackend")
             return redirect(next_url)
     status = 422 if form.errors else 200
     expired = request.GET.get("expired") == "1"
@@ -79,7 +79,7 @@ def password_change(request):
                 for problem in problems:
                     form.add_error(field if field in form.fields else None, problem)
         else:
-            login(request, request.user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, request.user, backend="yanzhi.org.backends.StaffBackend")
             messages.success(request, _("密码已修改"))
             return redirect("/")
     return render(
