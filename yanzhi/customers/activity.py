@@ -1,7 +1,7 @@
 """Member activity (会员活跃度): the chain's thresholds, the one definition of a customer's class,
 and the two places it is kept current on `CustomerSummary.activity`:
 
-- at once, inside the transaction of a visit or a payment (`refresh_customer`, called by
+- at once, inside the transaction of a visit or a payment (`reclassify`, called by
   `services.note_visit` / `note_deal` / `note_money`);
 - by the daily job (yanzhi.customers.jobs → `refresh_store`) as days pass: per store, a fixed
   number of queries per batch of customers; each customer who was awake (新会员 / 活跃会员) and
@@ -145,10 +145,9 @@ def _class_expression(store: Store, today: date, settings: ActivitySettings) -> 
 
 
 # --- keeping it current --------------------------------------------------------------------------
-def refresh_customer(customer_id: int) -> str:
-    """Re-classify one customer now; called inside the visit or payment transaction after the
-    summary row was written (and locked) there. Never emits: a visit or payment only wakes."""
-    summary = CustomerSummary.objects.select_related("store").get(customer_id=customer_id)
+def reclassify(summary: CustomerSummary) -> list[str]:
+    """Set the summary's class from its facts now (its store read along); returns the changed
+    fields for the caller's save. Never emits: a visit or payment only wakes."""
     store = summary.store
     activity = classify(
         deal_count=summary.deal_count,
@@ -158,11 +157,10 @@ def refresh_customer(customer_id: int) -> str:
         today=store_today(store),
         settings=settings_of(summary.org_id),
     )
-    if activity != summary.activity:
-        CustomerSummary.objects.filter(customer_id=customer_id).update(
-            activity=activity, activity_since=timezone.now()
-        )
-    return activity
+    if activity == summary.activity:
+        return []
+    summary.activity, summary.activity_since = activity, timezone.now()
+    return ["activity", "activity_since"]
 
 
 @dataclass

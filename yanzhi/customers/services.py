@@ -11,13 +11,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
-from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yanzhi.core import audit, events
 from yanzhi.core.errors import BusinessError
+from yanzhi.core.money import to_money
 from yanzhi.core.search import SURNAME_READINGS, name_initials, name_pinyin
 from yanzhi.core.sms import queue_sms
 from yanzhi.core.timeutil import store_today
@@ -498,45 +497,48 @@ def link_customer_to_store(customer: Customer, *, store_id: int) -> None:
     )
 
 
-def remember_day_start(customer_id: int) -> None:
+def _locked_summary(customer_id: int) -> CustomerSummary | None:
+    """The customer's summary row, locked until the end of the caller's transaction (only the
+    row itself: its store is read along, not locked)."""
+    return (
+        CustomerSummary.objects.select_for_update(of=("self",))
+        .select_related("store")
+        .filter(customer_id=customer_id)
+        .first()
+    )
+
+
+def _keep_day_start(summary: CustomerSummary) -> list[str]:
     """Before the first change of a store day to a customer's tag facts (a visit, a deal, a
     payment), keep them as they stood when the day began (customers.tags.tag_state), so offers
-    aimed at yesterday's state (沉睡会员 …) still reach the customer who walks in today. Called
-    inside the transaction of the change, before it; one read, and a write once a day."""
-    summary = (
-        CustomerSummary.objects.select_related("store").filter(customer_id=customer_id).first()
-    )
-    if summary is None:
-        return
+    aimed at yesterday's state (沉睡会员 …) still reach the customer who walks in today. Sets
+    the fields on `summary` (read before the change) and returns their names for the save."""
     today = store_today(summary.store)
-    if summary.day_start_on != today:
-        CustomerSummary.objects.filter(customer_id=customer_id).update(
-            day_start_on=today, day_start_tags=TagState.of(summary).as_dict()
-        )
+    if summary.day_start_on == today:
+        return []
+    summary.day_start_on, summary.day_start_tags = today, TagState.of(summary).as_dict()
+    return ["day_start_on", "day_start_tags"]
 
 
 def note_visit(*, customer_id: int, arrived_at, visit_type: str) -> None:
-    """Keep the summary's visit facts current; called inside the arrival transaction."""
-    remember_day_start(customer_id)
-    summary = CustomerSummary.objects.select_for_update().get(customer_id=customer_id)
-    summary.visit_count = F("visit_count") + 1
+    """Keep the summary's visit facts current; called inside the arrival transaction. One
+    locked read and one write: the row stays locked to the end of the transaction, so facts
+    computed here cannot race another arrival or payment of the same customer."""
+    summary = _locked_summary(customer_id)
+    if summary is None:
+        return
+    fields = _keep_day_start(summary)
+    summary.visit_count += 1
     if summary.first_visit_at is None or arrived_at < summary.first_visit_at:
         summary.first_visit_at = arrived_at
     if summary.last_visit_at is None or arrived_at >= summary.last_visit_at:
         summary.last_visit_at, summary.last_visit_type = arrived_at, visit_type
     if summary.last_active_at is None or arrived_at > summary.last_active_at:
         summary.last_active_at = arrived_at
-    summary.save(
-        update_fields=[
-            "visit_count",
-            "first_visit_at",
-            "last_visit_at",
-            "last_visit_type",
-            "last_active_at",
-            "updated_at",
-        ]
-    )
-    activity.refresh_customer(customer_id)  # a visit wakes a sleeping member
+    fields += ["visit_count", "first_visit_at", "last_visit_at", "last_visit_type"]
+    fields += ["last_active_at", "updated_at"]
+    fields += activity.reclassify(summary)  # a visit wakes a sleeping member
+    summary.save(update_fields=fields)
 
 
 def set_open_course_count(customer_id: int, count: int) -> None:
@@ -548,17 +550,13 @@ def set_open_course_count(customer_id: int, count: int) -> None:
     )
 
 
-def lock_summary(customer_id: int) -> None:
-    """Lock a customer's summary row until the end of the caller's transaction."""
-    list(CustomerSummary.objects.select_for_update().filter(customer_id=customer_id).values("pk"))
+def lock_summary(customer_id: int) -> CustomerSummary | None:
+    """Lock a customer's summary row until the end of the caller's transaction; the row."""
+    return CustomerSummary.objects.select_for_update().filter(customer_id=customer_id).first()
 
 
-def note_deal(*, customer_id: int, dealt_at) -> None:
-    """A deal order of the customer (counted once, at its first payment); called inside the
-    payment transaction. The deal status 未成交/首次成交/多次成交 follows from deal_count."""
-    remember_day_start(customer_id)
-    summary = CustomerSummary.objects.select_for_update().get(customer_id=customer_id)
-    summary.deal_count = F("deal_count") + 1
+def _count_deal(summary: CustomerSummary, dealt_at) -> list[str]:
+    summary.deal_count += 1
     # The first two deal times, in time order (a deal is normally the latest, but keep them
     # right if one is noted out of order).
     first, second = summary.first_deal_at, summary.second_deal_at
@@ -569,33 +567,37 @@ def note_deal(*, customer_id: int, dealt_at) -> None:
     summary.first_deal_at, summary.second_deal_at = first, second
     if summary.last_deal_at is None or dealt_at >= summary.last_deal_at:
         summary.last_deal_at = dealt_at
-    summary.save(
-        update_fields=[
-            "deal_count",
-            "first_deal_at",
-            "second_deal_at",
-            "last_deal_at",
-            "updated_at",
-        ]
-    )
-    activity.refresh_customer(customer_id)  # 非会员 → 新会员
+    return ["deal_count", "first_deal_at", "second_deal_at", "last_deal_at"]
 
 
-def note_money(*, customer_id: int, spend_delta=0, arrears_delta=0, paid_at=None) -> None:
-    """Move the customer's total spend and arrears by signed deltas (payments, refunds); called
-    inside the sales transaction. Deltas with F() are safe when two cashiers pay at once.
-    `paid_at` (a payment, not a refund) is consumption: it counts for member activity."""
-    remember_day_start(customer_id)
-    CustomerSummary.objects.filter(customer_id=customer_id).update(
-        total_spend_amount=Round(F("total_spend_amount") + spend_delta, 2),
-        arrears_amount=Round(F("arrears_amount") + arrears_delta, 2),
-        updated_at=timezone.now(),
-    )
-    if paid_at is not None:
-        CustomerSummary.objects.filter(customer_id=customer_id).filter(
-            Q(last_active_at__isnull=True) | Q(last_active_at__lt=paid_at)
-        ).update(last_active_at=paid_at)
-        activity.refresh_customer(customer_id)  # consumption wakes a sleeping member
+def note_deal(*, customer_id: int, dealt_at) -> None:
+    """A deal order of the customer (counted once, at its first payment); called inside the
+    payment transaction. The deal status 未成交/首次成交/多次成交 follows from deal_count."""
+    note_money(customer_id=customer_id, dealt_at=dealt_at)
+
+
+def note_money(
+    *, customer_id: int, spend_delta=0, arrears_delta=0, paid_at=None, dealt_at=None
+) -> None:
+    """Move the customer's total spend and arrears by signed deltas (payments, refunds), and
+    count a deal (`dealt_at`, the order's first payment); called inside the sales transaction,
+    one locked read and one write. `paid_at` (a payment, not a refund) is consumption: it
+    counts for member activity."""
+    summary = _locked_summary(customer_id)
+    if summary is None:
+        return
+    fields = _keep_day_start(summary)
+    summary.total_spend_amount = to_money(summary.total_spend_amount + spend_delta)
+    summary.arrears_amount = to_money(summary.arrears_amount + arrears_delta)
+    fields += ["total_spend_amount", "arrears_amount", "updated_at"]
+    if paid_at is not None and (summary.last_active_at is None or summary.last_active_at < paid_at):
+        summary.last_active_at = paid_at
+        fields.append("last_active_at")
+    if dealt_at is not None:
+        fields += _count_deal(summary, dealt_at)
+    if paid_at is not None or dealt_at is not None:
+        fields += activity.reclassify(summary)  # 非会员 → 新会员; consumption wakes a sleeper
+    summary.save(update_fields=fields)
 
 
 def deal_status(summary: CustomerSummary | None) -> str:

@@ -139,7 +139,7 @@ class TagState:
 
 def tag_state(customer: Customer, *, as_of=None) -> TagState:
     """The customer's tag facts now, or (with `as_of`, a store-local date) as that day began:
-    the day's first visit, deal or payment kept them (`customers.services.remember_day_start`);
+    the day's first visit, deal or payment kept them (`customers.services._keep_day_start`);
     with no such change that day, the current facts are also the day's first ones."""
     summary = _summary(customer)
     if as_of is not None and summary is not None and summary.day_start_on == as_of:

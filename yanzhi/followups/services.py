@@ -769,19 +769,21 @@ def create_campaign_tasks(
     return len(rows)
 
 
-@transaction.atomic
-def cancel_tasks(tasks, *, reason: str) -> int:
-    """Close pending tasks whose cause went away (refund, appointment kept, paid after all)."""
+@transaction.atomic(savepoint=False)  # part of its caller's change: no savepoint of its own
+def cancel_tasks(tasks, *, reason: str | dict[str, str]) -> int:
+    """Close pending tasks whose cause went away (refund, appointment kept, paid after all).
+    `reason`: one for all, or one per task kind."""
     now = timezone.now()
     count = 0
     for task in tasks.filter(status=FollowupTask.Status.PENDING).select_for_update().order_by("pk"):
+        why = reason[task.kind] if isinstance(reason, dict) else reason
         task.status, task.cancelled_at, task.cancel_reason = (
             FollowupTask.Status.CANCELLED,
             now,
-            reason[:100],
+            why[:100],
         )
         task.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
-        audit.record(None, "followup_task.cancelled", task, note=reason)
+        audit.record(None, "followup_task.cancelled", task, note=why)
         count += 1
     return count
 

@@ -163,13 +163,16 @@ def on_visit_closed(
 
 
 def on_order_paid(*, org_id: int, customer_id: int, **_):
-    """The customer paid after all: 到访未支付 follow-ups are closed, and so is a win-back call."""
-    _cancel_win_back(org_id, customer_id)
+    """The customer paid after all: 到访未支付 follow-ups are closed, and so is a win-back call
+    (one query for both)."""
+    kinds = FollowupTask.Kind
     services.cancel_tasks(
         FollowupTask.objects.filter(
-            org_id=org_id, customer_id=customer_id, kind=FollowupTask.Kind.VISITED_NOT_PAID
+            org_id=org_id,
+            customer_id=customer_id,
+            kind__in=[kinds.VISITED_NOT_PAID, kinds.MEMBER_SLEEPING],
         ),
-        reason="paid",
+        reason={kinds.VISITED_NOT_PAID: "paid", kinds.MEMBER_SLEEPING: "customer returned"},
     )
 
 

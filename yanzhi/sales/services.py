@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Prefetch, prefetch_related_objects
 from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -495,12 +495,24 @@ def _request_for(order: Order, key: str, by: Staff) -> PaymentRequest | None:
     return None
 
 
+def _with_lines(order: Order) -> Order:
+    """Read the order's lines once, with what paying reads of their items (the deal decision,
+    courses, cards, stock): `order.lines.all()` then costs no query. A no-op when read already."""
+    prefetch_related_objects(
+        [order],
+        Prefetch(
+            "lines",
+            queryset=OrderLine.objects.select_related("item__card_service")
+            .prefetch_related("item__components__item")
+            .order_by("pk"),
+        ),
+    )
+    return order
+
+
 def _grant_purchases(order: Order, *, day: date, by: Staff) -> None:
     """What the paid lines give the customer: courses and stored-value cards."""
-    lines = order.lines.select_related("item__card_service").prefetch_related(
-        "item__components__item"
-    )
-    for line in lines:
+    for line in _with_lines(order).lines.all():
         item = line.item
         expires_on = day + timedelta(days=item.valid_days) if item.valid_days else None
         if line.kind == Item.Kind.CARD and item.card_type == Item.CardType.STORED_VALUE:
@@ -559,6 +571,8 @@ def pay_order(
     key = (idempotency_key or "").strip()[:80]
     if key and _request_for(order, key, by) is not None:
         return order
+    if order.status == Order.Status.PENDING:
+        _with_lines(order)
     if order.status not in (Order.Status.PENDING, Order.Status.PAID) or (
         order.status == Order.Status.PAID and order.arrears_amount <= 0
     ):
@@ -625,10 +639,9 @@ def pay_order(
         spend_delta=spend,
         arrears_delta=order.arrears_amount - counted_arrears,
         paid_at=timezone.now(),
+        dealt_at=order.paid_at if first_payment and order.is_deal else None,
     )
     if first_payment:
-        if order.is_deal:
-            customer_services.note_deal(customer_id=order.customer_id, dealt_at=order.paid_at)
         _grant_purchases(order, day=day, by=by)
     # Hooks (yanzhi.sales.stock, yanzhi.sales.membership): goods leave stock once the order is
     # paid; the customer's rolling spend and level follow every payment.

@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Prefetch, Sum, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from yanzhi.catalog.models import Item
@@ -21,6 +21,7 @@ from yanzhi.inventory import services as inventory
 from yanzhi.inventory.models import StockMove, Warehouse
 from yanzhi.inventory.queries import default_warehouse
 from yanzhi.org.models import Staff
+from yanzhi.sales.models import OrderLine
 
 STOCK_KINDS = (Item.Kind.PRODUCT, Item.Kind.DRUG)
 
@@ -39,7 +40,10 @@ def take_sold_goods(order, *, day: date, by: Staff) -> list[str]:
     shortage under "block" or when the store has no warehouse."""
     by_warehouse: dict[int, list] = defaultdict(list)
     warehouses: dict[int, Warehouse] = {}
-    for line in order.lines.select_related("item").order_by("pk"):
+    prefetch_related_objects(  # the payment has read them already
+        [order], Prefetch("lines", queryset=OrderLine.objects.select_related("item").order_by("pk"))
+    )
+    for line in order.lines.all():
         if not _stocked(line):
             continue
         warehouse = default_warehouse(order.store, line.kind)

@@ -63,11 +63,15 @@ def _require_customer_in_scope(scope: Scope, customer_id: int) -> None:
         raise NotFound()
 
 
-def _write_ledger(entitlement_pk: int, delta: int, *, reason: str, by, reference="") -> int:
-    """Append the ledger row of a change already applied; returns the balance after it."""
-    after = Entitlement.objects.filter(pk=entitlement_pk).values_list(
-        "remaining_sessions", flat=True
-    )[0]
+def _write_ledger(
+    entitlement_pk: int, delta: int, *, reason: str, by, reference="", after: int | None = None
+) -> int:
+    """Append the ledger row of a change already applied; returns the balance after it (read
+    back unless the caller knows it, as for a course just created)."""
+    if after is None:
+        after = Entitlement.objects.filter(pk=entitlement_pk).values_list(
+            "remaining_sessions", flat=True
+        )[0]
     EntitlementLedger.objects.create(
         entitlement_id=entitlement_pk,
         delta=delta,
@@ -95,7 +99,6 @@ def _snapshot(entitlement: Entitlement) -> dict:
 
 
 # --- granting (called by sales when an order is paid) -------------------------------------------
-@transaction.atomic
 def grant_entitlement(
     *,
     customer: Customer,
@@ -124,6 +127,24 @@ def grant_entitlement(
         raise _field_error("invalid_amount", "unit_value_amount", _("每次价值不能为负数"))
     if source_kind not in Entitlement.SourceKind.values:
         raise _field_error("invalid_source_kind", "source_kind", _("无效的疗程来源"))
+    return _open_course(
+        customer=customer,
+        store=store,
+        item=item,
+        sessions=sessions,
+        value=value,
+        source_kind=source_kind,
+        source_line_id=source_line_id,
+        expires_on=expires_on,
+        by=by,
+    )
+
+
+# Checked input only; inside a payment it is part of that change (no savepoint of its own).
+@transaction.atomic(savepoint=False)
+def _open_course(
+    *, customer, store, item, sessions, value, source_kind, source_line_id, expires_on, by
+) -> Entitlement:
     customer_services.lock_summary(customer.pk)
     entitlement = Entitlement.objects.create(
         org_id=customer.org_id,
@@ -144,6 +165,7 @@ def grant_entitlement(
         reason=EntitlementLedger.Reason.GRANTED,
         by=by,
         reference=reference,
+        after=sessions,
     )
     _refresh_open_courses(customer.pk)
     audit.record(by, "entitlement.granted", entitlement, after=audit.snapshot(entitlement))

@@ -103,12 +103,18 @@ def _first_visit_of_day(customer_id: int, org_id: int, day, *, until=None, exclu
 
 
 def visit_facts(
-    customer: Customer, store: Store, arrived_at, appointment: Appointment | None = None
+    customer: Customer,
+    store: Store,
+    arrived_at,
+    appointment: Appointment | None = None,
+    summary: CustomerSummary | None = None,
 ) -> VisitFacts:
-    """What the visit-type rule needs, read from the customer's summary and visits."""
+    """What the visit-type rule needs, read from the customer's summary (read here unless
+    given) and visits."""
     day = to_store_time(store, arrived_at).date()
     first_today = _first_visit_of_day(customer.pk, customer.org_id, day, until=arrived_at)
-    summary = CustomerSummary.objects.filter(customer_id=customer.pk).first()
+    if summary is None:
+        summary = CustomerSummary.objects.filter(customer_id=customer.pk).first()
     first_visit_at = summary.first_visit_at if summary else None
     return VisitFacts(
         first_type_today=first_today.visit_type if first_today else None,
@@ -187,7 +193,7 @@ def register_arrival(
     _require(by, "visit.register")
     if customer.org_id != store.org_id:
         raise BusinessError("not_found", _("记录不存在"), status=404)
-    if by is not None and by.role != policy.HQ and not by.stores.filter(pk=store.pk).exists():
+    if by is not None and by.role != policy.HQ and not policy.scope_for(by).covers_store(store.pk):
         raise BusinessError("forbidden", _("您不在该门店工作,不能登记到店"), status=403)
     now = timezone.now()
     arrived_at = arrived_at or now
@@ -205,8 +211,9 @@ def register_arrival(
         raise BusinessError("note_too_long", message, fields={"note": [message]})
 
     # Lock the customer's summary first: two desks registering the same customer queue here.
-    customer_services.ensure_summary(customer)
-    CustomerSummary.objects.select_for_update().get(customer_id=customer.pk)
+    summary = customer_services.lock_summary(customer.pk) or customer_services.lock_summary(
+        customer_services.ensure_summary(customer).customer_id
+    )
     if Visit.objects.filter(
         customer_id=customer.pk, store_id=store.pk, left_at__isnull=True
     ).exists():
@@ -214,7 +221,7 @@ def register_arrival(
     if appointment is not None:
         scheduling_services.mark_arrived(appointment, arrived_at=arrived_at, by=by)
 
-    facts = visit_facts(customer, store, arrived_at, appointment)
+    facts = visit_facts(customer, store, arrived_at, appointment, summary)
     proposed = decide_visit_type(facts)
     coerced = bool(visit_type and facts.first_type_today and visit_type != proposed)
     final = proposed if coerced or not visit_type else VisitType(visit_type)
