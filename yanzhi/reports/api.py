@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from ninja import Router
+from ninja import Query, Router, Schema
 
 from yanzhi.core.money import to_money
 from yanzhi.org import policy
@@ -47,155 +47,53 @@ def list_reports(request):
     ]
 
 
-@router.get("/reports/visits", response=ReportOut, summary="Visit report (到访报表)")
-def visits_report(
-    request,
-    start: date | None = None,
-    end: date | None = None,
-    store_id: int | None = None,
-    department_id: int | None = None,
-    staff_id: int | None = None,
-):
-    return _run(
-        request,
-        "visits",
-        start=start,
-        end=end,
-        store_id=store_id,
-        department_id=department_id,
-        staff_id=staff_id,
-    )
+class PeriodQuery(Schema):
+    start: date | None = None
+    end: date | None = None
+    store_id: int | None = None
 
 
-@router.get("/reports/item-sales", response=ReportOut, summary="Item sales ranking (项目销售排行)")
-def item_sales_report(
-    request,
-    start: date | None = None,
-    end: date | None = None,
-    store_id: int | None = None,
-    department_id: int | None = None,
-    staff_id: int | None = None,
-):
-    return _run(
-        request,
-        "item-sales",
-        start=start,
-        end=end,
-        store_id=store_id,
-        department_id=department_id,
-        staff_id=staff_id,
-    )
+class StaffReportQuery(PeriodQuery):
+    department_id: int | None = None
+    staff_id: int | None = None
 
 
-@router.get("/reports/categories", response=ReportOut, summary="Category summary (分类汇总)")
-def category_report(
-    request,
-    start: date | None = None,
-    end: date | None = None,
-    store_id: int | None = None,
-    department_id: int | None = None,
-    staff_id: int | None = None,
-    parent: int | None = None,
-):
-    return _run(
-        request,
-        "categories",
-        start=start,
-        end=end,
-        store_id=store_id,
-        department_id=department_id,
-        staff_id=staff_id,
-        parent=parent,
-    )
+class CategoryQuery(StaffReportQuery):
+    parent: int | None = None
 
 
-@router.get(
-    "/reports/consultants", response=ReportOut, summary="Consultant performance (咨询师业绩)"
-)
-def consultant_report(
-    request,
-    start: date | None = None,
-    end: date | None = None,
-    store_id: int | None = None,
-    department_id: int | None = None,
-    staff_id: int | None = None,
-):
-    return _run(
-        request,
-        "consultants",
-        start=start,
-        end=end,
-        store_id=store_id,
-        department_id=department_id,
-        staff_id=staff_id,
-    )
+def _report_endpoint(slug: str, query: type[Schema], name: str, summary: str) -> None:
+    """GET /reports/<slug>: the report of that slug with the filters `query` declares."""
+
+    def endpoint(request, filters: Query[query]):
+        return _run(request, slug, **filters.dict())
+
+    endpoint.__name__ = name
+    router.get(f"/reports/{slug}", response=ReportOut, summary=summary)(endpoint)
 
 
-@router.get(
-    "/reports/online-consultants",
-    response=ReportOut,
-    summary="Online-consultant performance (网电咨询师业绩)",
-)
-def online_consultant_report(
-    request,
-    start: date | None = None,
-    end: date | None = None,
-    store_id: int | None = None,
-    department_id: int | None = None,
-    staff_id: int | None = None,
-):
-    return _run(
-        request,
+for _slug, _query, _name, _summary in (
+    ("visits", StaffReportQuery, "visits_report", "Visit report (到访报表)"),
+    ("item-sales", StaffReportQuery, "item_sales_report", "Item sales ranking (项目销售排行)"),
+    ("categories", CategoryQuery, "category_report", "Category summary (分类汇总)"),
+    ("consultants", StaffReportQuery, "consultant_report", "Consultant performance (咨询师业绩)"),
+    (
         "online-consultants",
-        start=start,
-        end=end,
-        store_id=store_id,
-        department_id=department_id,
-        staff_id=staff_id,
-    )
-
-
-@router.get("/reports/doctors", response=ReportOut, summary="Doctor performance (医生业绩)")
-def doctor_report(
-    request,
-    start: date | None = None,
-    end: date | None = None,
-    store_id: int | None = None,
-    department_id: int | None = None,
-    staff_id: int | None = None,
+        StaffReportQuery,
+        "online_consultant_report",
+        "Online-consultant performance (网电咨询师业绩)",
+    ),
+    ("doctors", StaffReportQuery, "doctor_report", "Doctor performance (医生业绩)"),
+    ("stage-durations", PeriodQuery, "stage_duration_report", "Stage durations (各环节时长)"),
+    ("followups", PeriodQuery, "followup_report", "Follow-up completion (回访完成情况)"),
+    (
+        "reconciliation",
+        PeriodQuery,
+        "reconciliation_report",
+        "Sales and cash reconciliation (对账)",
+    ),
 ):
-    return _run(
-        request,
-        "doctors",
-        start=start,
-        end=end,
-        store_id=store_id,
-        department_id=department_id,
-        staff_id=staff_id,
-    )
-
-
-@router.get("/reports/stage-durations", response=ReportOut, summary="Stage durations (各环节时长)")
-def stage_duration_report(
-    request, start: date | None = None, end: date | None = None, store_id: int | None = None
-):
-    return _run(request, "stage-durations", start=start, end=end, store_id=store_id)
-
-
-@router.get("/reports/followups", response=ReportOut, summary="Follow-up completion (回访完成情况)")
-def followup_report(
-    request, start: date | None = None, end: date | None = None, store_id: int | None = None
-):
-    return _run(request, "followups", start=start, end=end, store_id=store_id)
-
-
-@router.get(
-    "/reports/reconciliation", response=ReportOut, summary="Sales and cash reconciliation (对账)"
-)
-def reconciliation_report(
-    request, start: date | None = None, end: date | None = None, store_id: int | None = None
-):
-    return _run(request, "reconciliation", start=start, end=end, store_id=store_id)
+    _report_endpoint(_slug, _query, _name, _summary)
 
 
 @router.get("/reports/home", response=HomeOut, summary="The manager's home figures (店长首页)")

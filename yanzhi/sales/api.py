@@ -61,6 +61,17 @@ def _store(request, store_id):
     return org_queries.get_store(request.scope, store_id)
 
 
+def _org_record(request, model, pk: int | None, field: str, code: str, message):
+    """The chain's record `pk` named by an input field (None when not given); a 422 on the
+    field when there is none."""
+    if not pk:
+        return None
+    record = model.objects.filter(org_id=request.scope.org_id, pk=pk).first()
+    if record is None:
+        raise BusinessError(code, message, fields={field: [message]}, status=422)
+    return record
+
+
 def _detail(request, pk):
     return queries.get_order_detail(request.scope, pk)
 
@@ -90,30 +101,19 @@ def list_orders(
 def create_order(request, data: OrderIn):
     store = _store(request, data.store_id)
     customer = customer_queries.get_customer(request.scope, data.customer_id)
-    visit = None
-    if data.visit_id:
-        from yanzhi.visits.models import Visit
+    from yanzhi.visits.models import Visit
 
-        visit = Visit.objects.filter(org_id=request.scope.org_id, pk=data.visit_id).first()
-        if visit is None:
-            raise BusinessError(
-                "invalid_visit",
-                _("到访记录不存在"),
-                fields={"visit_id": [_("到访记录不存在")]},
-                status=422,
-            )
-    channel = None
-    if data.sales_channel_id:
-        channel = SourceChannel.objects.filter(
-            org_id=request.scope.org_id, pk=data.sales_channel_id
-        ).first()
-        if channel is None:
-            raise BusinessError(
-                "invalid_channel",
-                _("销售渠道不存在"),
-                fields={"sales_channel_id": [_("销售渠道不存在")]},
-                status=422,
-            )
+    visit = _org_record(
+        request, Visit, data.visit_id, "visit_id", "invalid_visit", _("到访记录不存在")
+    )
+    channel = _org_record(
+        request,
+        SourceChannel,
+        data.sales_channel_id,
+        "sales_channel_id",
+        "invalid_channel",
+        _("销售渠道不存在"),
+    )
     order = services.open_order(
         customer,
         store=store,
