@@ -121,7 +121,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth and sessions ------------------------------------------------------------------------
 AUTH_USER_MODEL = "org.Staff"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["yanzhi.org.backends.StaffBackend"]
 LOGIN_URL = "org:login"
 LOGIN_REDIRECT_URL = "/"
 # Password rules are per clinic (org.passwords); Django's global validators stay empty so that
@@ -194,6 +194,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "yanzhi": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+        # Server errors (500) with their traceback: without a handler here, DEBUG off would
+        # leave no trace of them.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
 
