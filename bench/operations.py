@@ -7,6 +7,7 @@ on the same database ask the same questions."""
 
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -17,14 +18,30 @@ from bench.harness import Operation, raw_query
 from yanzhi.catalog.models import Item, StoreItem
 from yanzhi.core.timeutil import store_today
 from yanzhi.customers.models import Customer
+from yanzhi.customers.queries import SEARCH_LIMIT
 from yanzhi.org.models import Staff, Store
 from yanzhi.treatments.models import Entitlement
+from yanzhi.visits.models import Visit
 
 SAMPLE = 2000
 
 
 class WrongAnswer(AssertionError):
     pass
+
+
+RESULT_LINK = re.compile(
+    r'class="list-group-item list-group-item-action[^"]*" href="/customers/\d+/"'
+)
+
+
+def search_found(page: str, customer: dict) -> bool:
+    """The search results link to the customer, or are a full page of other matches (at a
+    million customers 王芳 or the initials wf match more people than the box lists)."""
+    return (
+        f'href="/customers/{customer["pk"]}/"' in page
+        or len(RESULT_LINK.findall(page)) >= SEARCH_LIMIT
+    )
 
 
 def _expect(response, status=200):
@@ -42,12 +59,13 @@ class Context:
     customers: list[dict]
     items: list[int]
     entitlements: list[int] = field(default_factory=list)
+    in_store: set[int] = field(default_factory=set)
     clients: dict[str, Client] = field(default_factory=dict)
 
     def client(self, role: str) -> Client:
         if role not in self.clients:
             c = Client()
-            c.force_login(self.staff[role], backend="django.contrib.auth.backends.ModelBackend")
+            c.force_login(self.staff[role], backend="yanzhi.org.backends.StaffBackend")
             self.clients[role] = c
         return self.clients[role]
 
@@ -103,7 +121,13 @@ def build_context(seed: int = 2026) -> Context:
         .values_list("pk", flat=True)[:5000]
     )
     rng.shuffle(entitlements)
-    return Context(store, store_today(store), staff, customers, items, entitlements)
+    # Customers still in the store (an earlier run's arrivals) cannot arrive again.
+    in_store = set(
+        Visit.objects.filter(store=store, left_at__isnull=True).values_list(
+            "customer_id", flat=True
+        )
+    )
+    return Context(store, store_today(store), staff, customers, items, entitlements, in_store)
 
 
 def operations(ctx: Context) -> list[Operation]:
@@ -114,7 +138,7 @@ def operations(ctx: Context) -> list[Operation]:
         def run(i):
             q = q_of(ctx.customer(i))
             page = _expect(ctx.client("front_desk").get("/customers/search/", {"q": q}))
-            if ctx.customer(i)["name"] not in page.content.decode():
+            if not search_found(page.content.decode(), ctx.customer(i)):
                 raise WrongAnswer(f"search {q!r} did not find {ctx.customer(i)['name']}")
 
         def reference(i):
@@ -233,28 +257,43 @@ def operations(ctx: Context) -> list[Operation]:
     month_end = ctx.today.replace(day=1) - timedelta(days=1)
     month = {"start": month_end.replace(day=1).isoformat(), "end": month_end.isoformat()}
 
-    def hq_page(name, url, params, label):
+    def hq_page(name, url, params, label, reference=None):
         def run(i):
             _expect(ctx.client("hq").get(url, params))
 
-        return Operation(name, label, run, group="report")
+        return Operation(name, label, run, reference, group="report")
 
     if "hq" in ctx.staff:
+        refs = report_references(ctx, month_start=month_end.replace(day=1), month_end=month_end)
         ops += [
-            hq_page("rfm_overview", "/insight/", {}, "RFM and value pyramid over all customers"),
+            hq_page(
+                "rfm_overview",
+                "/insight/",
+                {},
+                "RFM and value pyramid over all customers",
+                refs["rfm_overview"],
+            ),
             hq_page(
                 "channel_roi_month",
                 "/marketing/channels/",
                 month,
                 "monthly channel statistics and ROI",
+                refs["channel_roi_month"],
             ),
             hq_page(
                 "consultant_performance_month",
                 "/reports/consultants/",
                 month,
                 "monthly consultant performance",
+                refs["consultant_performance_month"],
             ),
-            hq_page("repurchase_window", "/marketing/repurchase/", {}, "repurchase window"),
+            hq_page(
+                "repurchase_window",
+                "/marketing/repurchase/",
+                {},
+                "repurchase window",
+                refs["repurchase_window"],
+            ),
         ]
 
     ops.append(
@@ -273,7 +312,7 @@ def operations(ctx: Context) -> list[Operation]:
     )
 
     # --- writes (each iteration changes the database: run on a bench copy) -------------------
-    arrivals = iter(ctx.customers[len(ctx.customers) // 2 :])
+    arrivals = iter([c for c in ctx.customers if c["pk"] not in ctx.in_store])
 
     def register_arrival(i):
         customer = next(arrivals)
@@ -290,10 +329,10 @@ def operations(ctx: Context) -> list[Operation]:
         Operation("register_arrival", "register an arrival", register_arrival, group="write")
     )
 
-    def open_and_pay(i):
+    def open_order(i):
         customer = ctx.customer(i)
         # the front desk opens it (a consultant would see only their own customers)
-        order = _expect(
+        return _expect(
             ctx.client("front_desk").post(
                 "/api/v1/orders",
                 json.dumps(
@@ -308,6 +347,8 @@ def operations(ctx: Context) -> list[Operation]:
             ),
             201,
         ).json()
+
+    def pay_order(order):
         _expect(
             ctx.client("cashier" if "cashier" in ctx.staff else "store_manager").post(
                 f"/api/v1/orders/{order['id']}/pay",
@@ -316,9 +357,27 @@ def operations(ctx: Context) -> list[Operation]:
             )
         )
 
-    ops.append(
-        Operation("open_and_pay_order", "open and pay an order", open_and_pay, group="write")
-    )
+    opened: dict[int, dict] = {}
+
+    def open_one_to_pay(i):
+        opened[i] = open_order(i)
+
+    ops += [
+        Operation("open_order", "open an order", open_order, group="write"),
+        Operation(
+            "pay_order",
+            "pay an order",
+            lambda i: pay_order(opened.pop(i)),
+            group="write",
+            setup=open_one_to_pay,
+        ),
+        Operation(
+            "open_and_pay_order",
+            "open and pay an order",
+            lambda i: pay_order(open_order(i)),
+            group="write",
+        ),
+    ]
 
     def execute(i):
         entitlement = ctx.entitlements[i % len(ctx.entitlements)]
@@ -334,3 +393,75 @@ def operations(ctx: Context) -> list[Operation]:
     if ctx.entitlements and "doctor" in ctx.staff:
         ops.append(Operation("execute_session", "execute a session", execute, group="write"))
     return ops
+
+
+def report_references(ctx: Context, *, month_start: date, month_end: date) -> dict:
+    """Hand-written SQL for the rows of each report's heaviest statement (PostgreSQL; on
+    SQLite the reports have no reference): what a developer would write by hand for the same
+    figures, to compare the query shape with."""
+    from django.db import connection
+
+    names = ("rfm_overview", "channel_roi_month", "consultant_performance_month")
+    names += ("repurchase_window",)
+    if connection.vendor != "postgresql":
+        return dict.fromkeys(names)
+    org_id, today = ctx.store.org_id, ctx.today
+    zone = ctx.store.timezone
+
+    def rfm(i):
+        # the year's purchases by age band and item (the page's largest aggregate)
+        return raw_query(
+            "SELECT s.age_band, l.item_id, i.name, SUM(l.quantity - l.refunded_quantity) "
+            "FROM sales_orderline l JOIN sales_order o ON o.id = l.order_id "
+            "LEFT JOIN insight_customerscore s ON s.customer_id = o.customer_id "
+            "JOIN catalog_item i ON i.id = l.item_id "
+            "WHERE o.org_id = %s AND o.status = 'paid' AND o.business_date >= %s "
+            "GROUP BY 1, 2, 3 HAVING SUM(l.quantity - l.refunded_quantity) > 0 "
+            "ORDER BY 1, 4 DESC, 3",
+            (org_id, today - timedelta(days=364)),
+        )
+
+    def channel_roi(i):
+        # the month's spend by the customers' source channel
+        return raw_query(
+            "SELECT c.source_channel_id, SUM(p.amount) FROM sales_payment p "
+            "JOIN sales_order o ON o.id = p.order_id JOIN customers_customer c "
+            "ON c.id = o.customer_id WHERE p.org_id = %s AND p.business_date BETWEEN %s AND %s "
+            "AND p.method IN ('bank_card', 'alipay', 'wechat', 'cash') GROUP BY 1",
+            (org_id, month_start, month_end),
+        )
+
+    def consultants(i):
+        # per consultant: the month's deals and money, in one pass over the month's orders
+        return raw_query(
+            "SELECT o.consultant_id, COUNT(DISTINCT o.id) FILTER (WHERE o.is_deal), "
+            "SUM(p.amount) FROM sales_order o LEFT JOIN sales_payment p ON p.order_id = o.id "
+            "AND p.business_date BETWEEN %s AND %s WHERE o.org_id = %s "
+            "AND o.business_date BETWEEN %s AND %s AND o.status IN ('paid', 'refunded') "
+            "GROUP BY 1",
+            (month_start, month_end, org_id, month_start, month_end),
+        )
+
+    first_month = (today.replace(day=1) - timedelta(days=335)).replace(day=1)
+    counts = ["COUNT(*)", "COUNT(*) FILTER (WHERE second_deal_at IS NOT NULL)"]
+    counts.append("COUNT(*) FILTER (WHERE second_deal_at > first_deal_at + interval '360 days')")
+    for k in range(1, 13):
+        upto = f"second_deal_at <= first_deal_at + interval '{30 * k} days'"
+        after = f"second_deal_at > first_deal_at + interval '{30 * (k - 1)} days'"
+        closed = f"first_deal_at <= now() - interval '{30 * k} days'"
+        counts += [
+            f"COUNT(*) FILTER (WHERE {after} AND {upto})",
+            f"COUNT(*) FILTER (WHERE {closed})",
+            f"COUNT(*) FILTER (WHERE {closed} AND {upto})",
+        ]
+
+    def repurchase(i):
+        # the cohort of the last twelve months: when its customers bought a second time
+        return raw_query(
+            f"SELECT {', '.join(counts)} FROM customers_customersummary WHERE org_id = %s "
+            "AND first_deal_at >= (%s::date)::timestamp AT TIME ZONE %s "
+            "AND first_deal_at < (%s::date + 1)::timestamp AT TIME ZONE %s",
+            (org_id, first_month, zone, today, zone),
+        )
+
+    return dict(zip(names, (rfm, channel_roi, consultants, repurchase), strict=True))
