@@ -26,7 +26,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import count
 
-from yanzhi.core.search import name_initials, name_pinyin
+from yanzhi.core.search import name_keys
 from yanzhi.customers.models import ActivitySettings
 from yanzhi.demo.generator import people
 from yanzhi.demo.generator.clock import (
@@ -193,7 +193,8 @@ class HistoryBuilder:
     def keys(self, name: str) -> tuple[str, str]:
         keys = self.pinyin_cache.get(name)
         if keys is None:
-            keys = self.pinyin_cache[name] = (name_pinyin(name)[:120], name_initials(name)[:30])
+            pinyin, initials = name_keys(name)
+            keys = self.pinyin_cache[name] = (pinyin[:120], initials[:30])
         return keys
 
     def local(self, ts: int) -> tuple[int, int]:
