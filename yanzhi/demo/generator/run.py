@@ -3,7 +3,6 @@ ledger; each chunk one transaction written through the bulk writer. Deterministi
 the day it runs: history ends today)."""
 
 import multiprocessing
-import os
 import sys
 import time
 from collections import deque
@@ -214,8 +213,14 @@ def _make_unique(customer_rows: list, registry: people.Registry, base: int) -> i
     return redrawn
 
 
+# Builder processes by default: none. Measured at 100,000 customers on the 2-core benchmark
+# machine (docs/benchmarks.md), building in the writing process beat 1 and 2 forked builders:
+# the builders, the writer and PostgreSQL then compete for the same two cores.
+DEFAULT_WORKERS = 0
+
+
 def default_workers() -> int:
-    return max(1, (os.cpu_count() or 1))
+    return DEFAULT_WORKERS
 
 
 def generate(
