@@ -57,3 +57,12 @@ def name_pinyin(name: str) -> str:
 
 def name_initials(name: str) -> str:
     return "".join(s[0].lower() for s in _syllables(name) if s and s[0].isalnum())
+
+
+def name_keys(name: str) -> tuple[str, str]:
+    """(name_pinyin(name), name_initials(name)) from one pinyin conversion."""
+    syllables = _syllables(name)
+    return (
+        "".join(s.lower() for s in syllables if s.isalnum()),
+        "".join(s[0].lower() for s in syllables if s and s[0].isalnum()),
+    )

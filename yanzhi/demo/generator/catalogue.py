@@ -4,6 +4,7 @@ created through the catalogue services so they are exactly what HQ would configu
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from yanzhi.catalog import services
 from yanzhi.catalog.models import Item
@@ -156,7 +157,7 @@ class ItemInfo:
     weight: int
     components: list = field(default_factory=list)  # [(ItemInfo, quantity)]
 
-    @property
+    @cached_property
     def surgical(self) -> bool:
         return self.kind == Item.Kind.SERVICE and self.department in SURGICAL
 

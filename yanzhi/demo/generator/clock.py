@@ -31,15 +31,27 @@ class Clock:
         self.today = self.day_of(self.now)
         self.today_start = self.at(self.today, 0)
         suffix = "+00" if vendor == "postgresql" else ""
-        self._days: dict[int, str] = {}
-        self._stamp_days: dict[int, str] = {}
+        self._days = _TextCache(lambda day: self.date(day).isoformat())
         # Every time of day as text, once: a moment is then a day prefix plus a table lookup.
-        self._clock_texts = [
+        stamp_days = _TextCache(lambda utc_day: self.date(utc_day).isoformat() + " ")
+        clock_texts = [
             f"{h:02d}:{m:02d}:{s:02d}{suffix}"
             for h in range(24)
             for m in range(60)
             for s in range(60)
         ]
+
+        # Called a few hundred times per customer: a closure (no attribute lookups) stored on
+        # the instance, two table lookups and one concatenation.
+        def ts(ts: int) -> str:
+            """A moment as the database's text for a timestamp (UTC)."""
+            return stamp_days[ts // DAY] + clock_texts[ts % DAY]
+
+        def ts_or_none(ts: int | None) -> str | None:
+            return None if ts is None else stamp_days[ts // DAY] + clock_texts[ts % DAY]
+
+        self.ts = ts
+        self.ts_or_none = ts_or_none
 
     # --- arithmetic ---------------------------------------------------------------------------
     def day_of(self, ts: int) -> int:
@@ -61,27 +73,32 @@ class Clock:
 
     # --- column values ------------------------------------------------------------------------
     def day(self, day: int) -> str:
-        text = self._days.get(day)
-        if text is None:
-            text = self._days[day] = self.date(day).isoformat()
+        return self._days[day]
+
+
+class _TextCache(dict):
+    """key → text, computed by `make` on first use (a plain dict lookup afterwards)."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key):
+        text = self[key] = self.make(key)
         return text
 
-    def ts(self, ts: int) -> str:
-        """A moment as the database's text for a timestamp (UTC)."""
-        utc_day, seconds = divmod(ts, DAY)
-        prefix = self._stamp_days.get(utc_day)
-        if prefix is None:
-            prefix = self._stamp_days[utc_day] = self.date(utc_day).isoformat() + " "
-        return prefix + self._clock_texts[seconds]
 
-    def ts_or_none(self, ts: int | None) -> str | None:
-        return None if ts is None else self.ts(ts)
+def _money_text(fen: int) -> str:
+    # Exact: a double holds every fen amount below 2**53 / 100 to well under half a fen.
+    return f"{fen / 100:.2f}"
+
+
+MONEY_TEXTS = _TextCache(_money_text)  # cleared now and then by the history builder
 
 
 def money(fen: int) -> str:
     """Fen as the text of a Decimal with two places ("-12.05")."""
-    # Exact: a double holds every fen amount below 2**53 / 100 to well under half a fen.
-    return f"{fen / 100:.2f}"
+    return MONEY_TEXTS[fen]
 
 
 def fen_of(value) -> int:

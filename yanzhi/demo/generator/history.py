@@ -24,14 +24,16 @@ writer only copies them in."""
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import count
 
-from yanzhi.core.search import name_initials, name_pinyin
+from yanzhi.core.search import name_keys
 from yanzhi.customers.models import ActivitySettings
 from yanzhi.demo.generator import people
 from yanzhi.demo.generator.clock import (
     DAY,
     HOUR,
     MINUTE,
+    MONEY_TEXTS,
     Clock,
     allocate,
     div_half_up,
@@ -54,6 +56,7 @@ SPEND = frozenset({"cash", "bank_card", "wechat", "alipay", "deposit"})
 PURCHASE_CHANCE = {"first": 0.62, "return": 0.5, "in_course": 0.38, "checkup": 0.2,
                    "repurchase": 0.78}  # fmt: skip
 KIND_MIX = Weighted([("service", 28), ("product", 40), ("drug", 15), ("package", 4), ("card", 13)])
+SATISFACTION = Weighted([(5, 55), (4, 30), (3, 10), (2, 3), (1, 2)])
 REACHED_NOTES = ["客户反馈恢复良好", "客户对效果满意", "已提醒术后注意事项", "客户有轻微红肿,已安抚",
                  "客户表示近期会再来", "已预约复查时间", "客户较忙,简单沟通", "客户询问新项目"]  # fmt: skip
 ALLERGIES = ["青霉素过敏", "利多卡因过敏", "海鲜过敏", "花粉过敏", "对酒精敏感"]
@@ -128,17 +131,18 @@ class Task:
     line_id: int | None = None
 
 
-class Rows:
-    """The rows of one chunk, per table name."""
+class Rows(dict):
+    """The rows of one chunk, per table name (a plain dict: looked up for every row)."""
 
     def __init__(self, tables):
-        self.by_table = {t.name: [] for t in tables}
+        super().__init__((t.name, []) for t in tables)
 
-    def __getitem__(self, name):
-        return self.by_table[name]
+    @property
+    def by_table(self) -> dict:
+        return self
 
     def count(self) -> int:
-        return sum(len(rows) for rows in self.by_table.values())
+        return sum(len(rows) for rows in self.values())
 
 
 class HistoryBuilder:
@@ -157,7 +161,7 @@ class HistoryBuilder:
         self.bases = bases
         self.stride = stride
         self.block = 0
-        self.counters = dict.fromkeys(bases, 0)
+        self.ids = {}  # table → the id counter of the block being built
         self.pinyin_cache: dict[str, tuple[str, str]] = {}
         self.store_pick = Weighted([(s, s.weight) for s in world.stores])
         self.channel_pick = Weighted([((pk, kind), w) for pk, kind, w in world.channels])
@@ -184,14 +188,13 @@ class HistoryBuilder:
 
     # --- small helpers ----------------------------------------------------------------------
     def nid(self, table: str) -> int:
-        k = self.counters[table]
-        self.counters[table] = k + 1
-        return self.bases[table] + k * self.stride + self.block
+        return next(self.ids[table])
 
     def keys(self, name: str) -> tuple[str, str]:
         keys = self.pinyin_cache.get(name)
         if keys is None:
-            keys = self.pinyin_cache[name] = (name_pinyin(name)[:120], name_initials(name)[:30])
+            pinyin, initials = name_keys(name)
+            keys = self.pinyin_cache[name] = (pinyin[:120], initials[:30])
         return keys
 
     def local(self, ts: int) -> tuple[int, int]:
@@ -266,17 +269,18 @@ class HistoryBuilder:
         members = store.staff.get(role)
         if not members:
             return store.staff["store_manager"][0]
-        return members[0] if len(members) == 1 else members[rng.randrange(len(members))]
+        return members[0] if len(members) == 1 else members[int(rng.random() * len(members))]
 
     # --- one chunk of customers ------------------------------------------------------------------
     def build_block(self, block: int, block_size: int, seed: int, tables) -> Rows:
         """The customers of one block with everything they did, drawn from the block's own
         random stream (seeded by the seed and the block number)."""
-        import random
-
         self.block = block
-        self.counters = dict.fromkeys(self.bases, 0)
-        rng = random.Random(f"yanzhi-generator:{seed}:{block}")
+        # The k-th row of the block gets base + k·stride + block.
+        self.ids = {key: count(base + block, self.stride) for key, base in self.bases.items()}
+        if len(MONEY_TEXTS) > 200_000:  # amounts as text, cached: bounded memory
+            MONEY_TEXTS.clear()
+        rng = people.FastRandom(f"yanzhi-generator:{seed}:{block}")
         rows = Rows(tables)
         first = block * block_size
         for index in range(first, min(first + block_size, self.n_customers)):
@@ -509,7 +513,7 @@ class HistoryBuilder:
             if item.department == "微整科":
                 dose = rng.choice(["1ml", "2ml", "50U", "100U", "2.5ml"])
                 sites = rng.choice(["额头", "眉间", "面颊", "法令纹", "全脸", "下颌缘"])
-                lot = f"L{c.date(day):%y%m}{rng.randrange(1000):03d}"
+                lot = f"L{c.day(day)[2:7].replace('-', '')}{int(rng.random() * 1000):03d}"
             elif item.department in DEVICES:
                 device = rng.choice(DEVICES[item.department])
                 energy = f"{rng.randrange(8, 30)}J/cm²"
@@ -613,7 +617,7 @@ class HistoryBuilder:
         while visitor and t < self.end and (visit_index == 0 or t < stop):
             day = c.day_of(t)
             # Refunds due before this visit happen first.
-            for pending in sorted(r for r in refunds if r[0] <= t):
+            for pending in sorted(r for r in refunds if r[0] <= t) if refunds else ():
                 refunds.remove(pending)
                 spend -= refund(pending[0], pending[1], pending[2])
             store = home if rng.random() < 0.95 else self.store_pick(rng)
@@ -686,7 +690,9 @@ class HistoryBuilder:
                     execute(course, store, visit, cursor, day)
             paid_today = False
             # Arrears from earlier orders are paid now and then (补缴欠费).
-            owed_here = [o for o in arrears_orders if o.row[2] == store.id]
+            owed_here = (
+                [o for o in arrears_orders if o.row[2] == store.id] if arrears_orders else ()
+            )
             if owed_here and rng.random() < 0.6:
                 cashier = self.staff(store, "cashier", rng)
                 for order in owed_here:
@@ -1098,7 +1104,7 @@ class HistoryBuilder:
         paid = payable - arrears
         submitted = paid_at - rng.randrange(2, 10) * MINUTE
         opened = submitted - rng.randrange(5, 20) * MINUTE
-        order_no = f"{c.date(day):%Y%m%d}{oid:06d}"
+        order_no = f"{c.day(day).replace('-', '')}{oid:06d}"
         # The columns of tables.ORDER; amounts stay fen and moments ints until written.
         row = [oid, self.w.org_id, store.id, cid, vid, consultant, order_no, line_items[0].order_type,
                channel_id, "paid", list_total, discount_total, payable, paid, 0, arrears, True, "",
@@ -1172,7 +1178,7 @@ class HistoryBuilder:
                             continue
                     status, completed_at, completed_by = "done", at, t.owner
                     if result == "reached":
-                        satisfaction = rng.choices((5, 4, 3, 2, 1), (55, 30, 10, 3, 2))[0]
+                        satisfaction = SATISFACTION(rng)
                         if satisfaction <= 3 and rng.random() < 0.7:
                             reason_code = rng.choice(("effect", "recovery", "pain", "service"))
                         notes = rng.choice(REACHED_NOTES)

@@ -74,6 +74,21 @@ REGION_CODES = [
 ]  # fmt: skip
 
 
+class FastRandom(random.Random):
+    """random.Random with cheaper integer draws. CPython's randrange and choice go through
+    _randbelow (getrandbits in a loop, ~0.5 µs); one random() scaled is several times faster.
+    The bias (below 2**-40 for the ranges drawn here) is far under anything a test could see.
+    Every other method (random, gauss, expovariate …) is random.Random's."""
+
+    def randrange(self, start, stop=None):
+        if stop is None:
+            return int(self.random() * start)
+        return start + int(self.random() * (stop - start))
+
+    def choice(self, seq):
+        return seq[int(self.random() * len(seq))]
+
+
 class Weighted:
     """A fast weighted choice: one bisect over cumulative weights per draw."""
 
@@ -110,13 +125,21 @@ def salutation(full_name: str, gender: str) -> str:
 
 
 def mobile(rng) -> str:
-    return PREFIX(rng) + f"{rng.randrange(10**8):08d}"
+    return PREFIX(rng) + f"{int(rng.random() * 10**8):08d}"
+
+
+_BIRTH_TEXTS: dict[date, str] = {}
 
 
 def id_card(rng, birth: date, gender: str, region: str | None = None) -> str:
     region = region or REGION(rng)
-    parity = rng.choice((1, 3, 5, 7, 9) if gender == "male" else (0, 2, 4, 6, 8))
-    first17 = f"{region}{birth:%Y%m%d}{rng.randrange(100):02d}{parity}"
+    # Sequence (00–99) and parity digit (odd = male) in one draw.
+    sequence = int(rng.random() * 500)
+    parity = 2 * (sequence % 5) + (gender == "male")
+    birth_text = _BIRTH_TEXTS.get(birth)
+    if birth_text is None:
+        birth_text = _BIRTH_TEXTS[birth] = f"{birth:%Y%m%d}"
+    first17 = f"{region}{birth_text}{sequence // 5:02d}{parity}"
     return first17 + id_card_check_char(first17)
 
 
@@ -135,7 +158,7 @@ class Registry:
         attempt = 0
         while int(phone) in self.phones:
             attempt += 1
-            phone = mobile(random.Random(f"phone:{self.seed}:{index}:{attempt}"))
+            phone = mobile(FastRandom(f"phone:{self.seed}:{index}:{attempt}"))
         self.phones.add(int(phone))
         return phone
 
@@ -145,7 +168,7 @@ class Registry:
         attempt = 0
         while int(value[:17]) in self.id_cards:
             attempt += 1
-            rng = random.Random(f"id:{self.seed}:{index}:{attempt}")
+            rng = FastRandom(f"id:{self.seed}:{index}:{attempt}")
             birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
             value = id_card(rng, birth, gender, region=value[:6])
         self.id_cards.add(int(value[:17]))
@@ -155,4 +178,4 @@ class Registry:
 def birth_date(rng, today: date) -> date:
     """Ages 18–62, most between 23 and 45 (the clinics' customers)."""
     age = min(62.0, max(18.0, rng.gauss(33, 8)))
-    return today - timedelta(days=int(age * 365.25) + rng.randrange(365))
+    return today - timedelta(days=int(age * 365.25) + int(rng.random() * 365))

@@ -3,7 +3,6 @@ ledger; each chunk one transaction written through the bulk writer. Deterministi
 the day it runs: history ends today)."""
 
 import multiprocessing
-import os
 import sys
 import time
 from collections import deque
@@ -129,6 +128,7 @@ class Report:
     phases: list = field(default_factory=list)  # (phase, seconds, rows)
     tables: dict = field(default_factory=dict)  # table → rows
     slowest: list = field(default_factory=list)  # (seconds, statement) of the index phase
+    restore: dict = field(default_factory=dict)  # index phase: seconds per kind of statement
     workers: int = 0
     wait_seconds: float = 0.0  # the writer waiting for the next block of rows
     write_seconds: float = 0.0  # time inside the database calls
@@ -146,6 +146,11 @@ class Report:
             f"history: {self.workers} worker process(es) building rows; the writer spent "
             f"{self.write_seconds:.1f} s writing and {self.wait_seconds:.1f} s waiting for rows"
         )
+        if self.restore:
+            out.append(
+                "index phase: "
+                + ", ".join(f"{kind} {seconds:.1f} s" for kind, seconds in self.restore.items())
+            )
         if self.slowest:
             out.append("slowest index / foreign key statements:")
             out.extend(
@@ -208,8 +213,14 @@ def _make_unique(customer_rows: list, registry: people.Registry, base: int) -> i
     return redrawn
 
 
+# Builder processes by default: none. Measured at 100,000 customers on the 2-core benchmark
+# machine (docs/benchmarks.md), building in the writing process beat 1 and 2 forked builders:
+# the builders, the writer and PostgreSQL then compete for the same two cores.
+DEFAULT_WORKERS = 0
+
+
 def default_workers() -> int:
-    return max(1, (os.cpu_count() or 1))
+    return DEFAULT_WORKERS
 
 
 def generate(
@@ -285,7 +296,7 @@ def generate(
         progress.update(0, stock_rows)
         report.phases.append(("stock", progress.end(), stock_rows))
 
-        steps = len(getattr(writer, "indexes", ())) + len(getattr(writer, "foreign_keys", ()))
+        steps = getattr(writer, "restore_steps", 0)
         progress = Progress(stream, "indexes", steps or None, "indexes and foreign keys")
         writer.restore(progress=lambda n: progress.update(n, 0))
         report.phases.append(("indexes", progress.end(), 0))
@@ -296,4 +307,5 @@ def generate(
     report.phases.append(("finish", progress.end(), 0))
     report.tables = dict(writer.rows)
     report.slowest = list(getattr(writer, "slowest", []))
+    report.restore = dict(getattr(writer, "restore_seconds", {}))
     return report

@@ -45,19 +45,32 @@ class Writer:
 
 
 class PostgresWriter(Writer):
-    """COPY, with the loaded tables' foreign keys and secondary indexes dropped for the load and
-    recreated (and so validated) after it: checking each row's foreign keys as it arrives costs
-    far more than one validating join per key at the end (docs/benchmarks.md has the figures).
-    The whole load is one transaction, so a failure leaves the schema and data as they were."""
+    """COPY into bare tables: the loaded tables' foreign keys (and those of other tables that
+    point at them), primary keys, unique constraints and secondary indexes are dropped for the
+    load and recreated (and so validated) after it. Checking each row's foreign keys as it
+    arrives costs far more than one validating join per key at the end, and one sort per index
+    far less than inserting rows whose ids interleave across blocks into a B-tree bigger than
+    shared_buffers (docs/benchmarks.md has the figures). The whole load is one transaction, so
+    a failure leaves the schema and data as they were."""
 
     vendor = "postgresql"
+    # Index builds sort in memory (and in parallel workers, each with a share of it); the
+    # foreign-key validation joins hash with it too (PostgreSQL uses maintenance_work_mem there).
+    MAINTENANCE_WORK_MEM = "1GB"
+    PARALLEL_MAINTENANCE_WORKERS = 2
 
     def __init__(self, *, drop_constraints: bool = True):
         super().__init__()
         self.drop_constraints = drop_constraints
         self.foreign_keys: list[tuple[str, str, str]] = []
-        self.indexes: list[tuple[str, str]] = []
+        self.keys: list[tuple[str, str, str]] = []  # primary keys and unique constraints
+        self.indexes: list[tuple[str, str, str]] = []  # (table, index, definition)
         self.slowest: list[tuple[float, str]] = []  # (seconds, statement) of the restore
+        self.restore_seconds: dict[str, float] = {}  # indexes (keys too) / foreign keys
+
+    @property
+    def restore_steps(self) -> int:
+        return len(self.indexes) + len(self.keys) + len(self.foreign_keys)
 
     def prepare(self, tables) -> None:
         if not self.drop_constraints:
@@ -68,42 +81,70 @@ class PostgresWriter(Writer):
             # caller's) would forbid altering the tables: run them now.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            # Foreign keys of the loaded tables, and of other tables that reference them (they
+            # depend on the referenced primary key or unique constraint dropped below).
             cursor.execute(
                 "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) "
-                "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) "
+                "FROM pg_constraint WHERE contype = 'f' "
+                "AND (conrelid = ANY(%s::regclass[]) OR confrelid = ANY(%s::regclass[])) "
                 "ORDER BY 1, 2",
-                [names],
+                [names, names],
             )
             self.foreign_keys = cursor.fetchall()
             cursor.execute(
-                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) "
+                "FROM pg_constraint WHERE contype IN ('p', 'u') "
+                "AND conrelid = ANY(%s::regclass[]) ORDER BY contype, 1, 2",
+                [names],
+            )
+            self.keys = cursor.fetchall()
+            cursor.execute(
+                "SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text, "
+                "pg_get_indexdef(i.indexrelid) "
                 "FROM pg_index i WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary "
                 "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
-                "ORDER BY 1",
+                "ORDER BY 1, 2",
                 [names],
             )
             self.indexes = cursor.fetchall()
             for table, name, _definition in self.foreign_keys:
                 cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
-            for name, _definition in self.indexes:
+            for table, name, _definition in self.keys:
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+            for _table, name, _definition in self.indexes:
                 cursor.execute(f"DROP INDEX {name}")
 
     def restore(self, progress=None) -> None:
-        """Recreate the indexes, then the foreign keys (each validated by one query)."""
-        statements = [definition for _name, definition in self.indexes] + [
+        """Recreate the primary keys, unique constraints and indexes, table by table (its pages
+        still cached from one build to the next), then the foreign keys (which need the
+        referenced keys; each is validated by one query)."""
+        indexes = sorted(
+            [(table, f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+             for table, name, definition in self.keys]
+            + [(table, definition) for table, _name, definition in self.indexes],
+            key=lambda pair: pair[0],
+        )  # fmt: skip
+        statements = [statement for _table, statement in indexes] + [
             f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"
             for table, name, definition in self.foreign_keys
         ]
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            cursor.execute(f"SET LOCAL maintenance_work_mem = '{self.MAINTENANCE_WORK_MEM}'")
+            cursor.execute(
+                f"SET LOCAL max_parallel_maintenance_workers = {self.PARALLEL_MAINTENANCE_WORKERS}"
+            )
             for done, statement in enumerate(statements, 1):
                 started = time.perf_counter()
                 cursor.execute(statement)
                 self.slowest.append((time.perf_counter() - started, statement))
                 if progress:
                     progress(done)
+        self.restore_seconds = {"indexes": 0.0, "foreign keys": 0.0}
+        for seconds, statement in self.slowest:
+            kind = "foreign keys" if " FOREIGN KEY " in statement else "indexes"
+            self.restore_seconds[kind] += seconds
         self.slowest = sorted(self.slowest, reverse=True)[:8]
-        self.indexes, self.foreign_keys = [], []
+        self.indexes, self.keys, self.foreign_keys = [], [], []
 
     def _write(self, table: Table, rows) -> None:
         columns = ", ".join(f'"{c}"' for c in table.columns)
