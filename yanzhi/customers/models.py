@@ -194,9 +194,23 @@ class Customer(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["org", "phone_tail"], name="customer_org_phone_tail"),
-            models.Index(fields=["org", "name"], name="customer_org_name"),
-            models.Index(fields=["org", "name_pinyin"], name="customer_org_pinyin"),
-            models.Index(fields=["org", "name_initials"], name="customer_org_initials"),
+            # Pattern operator classes: the search box matches prefixes (LIKE 'wf%'), which a
+            # plain btree serves only under the C collation (PostgreSQL; SQLite ignores them).
+            models.Index(
+                fields=["org", "name"],
+                name="customer_org_name_prefix",
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["org", "name_pinyin"],
+                name="customer_org_pinyin_prefix",
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["org", "name_initials"],
+                name="customer_org_initials_prefix",
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+            ),
             models.Index(
                 fields=["org", "store", "consultant"], name="customer_org_store_consultant"
             ),

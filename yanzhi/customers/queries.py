@@ -135,10 +135,12 @@ def match_q(qs: QuerySet[Customer], q: str) -> QuerySet[Customer]:
         rank = Case(When(name__startswith=q, then=0), default=1, output_field=IntegerField())
     elif LATIN_RE.match(q):
         low = q.lower()
+        # Member numbers are compared as typed and upper-cased (not UPPER(column), which no
+        # index serves): each branch of the OR is an index range scan.
         cond = (
             Q(name_initials__startswith=low)
             | Q(name_pinyin__startswith=low)
-            | Q(member_no__iexact=q)
+            | Q(member_no__in={q, q.upper()})
         )
         rank = Case(
             When(name_initials__startswith=low, then=0), default=1, output_field=IntegerField()
@@ -174,11 +176,45 @@ def _with_display(qs: QuerySet[Customer], fields) -> QuerySet[Customer]:
 
 def search_customers(scope: Scope, q: str, store: Store | None, *, limit: int = SEARCH_LIMIT):
     """The global search box: the best matches inside the scope, in the store's order."""
-    if not (q or "").strip():
+    q = (q or "").strip()
+    if not q:
         return []
+    ordering = store_ordering(store)
+    if HAN_RE.search(q) and not ID_CARD_RE.match(q):
+        # A name: those starting with it (an index range scan), then, when they do not fill
+        # the list, those containing it elsewhere (a scan of the scope's customers).
+        named = _with_display(customers_for(scope), result_fields(store))
+        found = list(
+            named.filter(name__startswith=q)
+            .annotate(match_rank=Value(0, output_field=IntegerField()))
+            .order_by(*ordering)[:limit]
+        )
+        if len(found) < limit:
+            elsewhere = named.filter(name__contains=q)
+            if scope.store_ids is not None:
+                # Read through the scope's stores (indexed), not the whole chain's customers.
+                elsewhere = elsewhere.filter(pk__in=_store_customer_ids(scope, q))
+            found += list(
+                elsewhere.exclude(name__startswith=q)
+                .annotate(match_rank=Value(1, output_field=IntegerField()))
+                .order_by(*ordering)[: limit - len(found)]
+            )
+        return found
     qs = match_q(customers_for(scope), q)
     qs = _with_display(qs, result_fields(store))
-    return list(qs.order_by("match_rank", *store_ordering(store))[:limit])
+    return list(qs.order_by("match_rank", *ordering)[:limit])
+
+
+def _store_customer_ids(scope: Scope, name_part: str) -> list[int]:
+    """Customers of the scope's stores (home store or linked) whose name contains the text:
+    two index range scans by store, at most a few hundred ids."""
+    home = Customer.objects.filter(
+        org_id=scope.org_id, store_id__in=scope.store_ids, name__contains=name_part
+    ).values_list("pk", flat=True)[:500]
+    linked = CustomerStoreLink.objects.filter(
+        org_id=scope.org_id, store_id__in=scope.store_ids, customer__name__contains=name_part
+    ).values_list("customer_id", flat=True)[:500]
+    return [*home, *linked]
 
 
 def referrer_candidates(scope: Scope, q: str, store: Store | None) -> list[tuple[int, str]]:
