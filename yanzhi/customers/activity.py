@@ -2,7 +2,7 @@
 and the two places it is kept current on `CustomerSummary.activity`:
 
 - at once, inside the transaction of a visit or a payment (`reclassify`, called by
-  `services.note_visit` / `note_deal` / `note_money`);
+  `services.note_visit` / `note_money`);
 - by the daily job (yanzhi.customers.jobs → `refresh_store`) as days pass: per store, a fixed
   number of queries per batch of customers; each customer who was awake (新会员 / 活跃会员) and
   is now 沉睡 emits `customer.became_sleeping` (docs/events.md).

@@ -1,6 +1,6 @@
 """Rebuilding the deal facts of the customer summaries from the deal orders (the summary is
-kept current by `customers.services.note_deal` at each deal's first payment; this recomputes it
-from history). A deal stays a deal after a refund (yanzhi.sales.deals), so refunds change
+kept current by `customers.services.note_money(dealt_at=…)` at each deal's first payment; this
+recomputes it from history). A deal stays a deal after a refund (yanzhi.sales.deals), so refunds change
 nothing here."""
 
 from django.db import transaction

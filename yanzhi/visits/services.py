@@ -211,9 +211,10 @@ def register_arrival(
         raise BusinessError("note_too_long", message, fields={"note": [message]})
 
     # Lock the customer's summary first: two desks registering the same customer queue here.
-    summary = customer_services.lock_summary(customer.pk) or customer_services.lock_summary(
-        customer_services.ensure_summary(customer).customer_id
-    )
+    summary = customer_services.lock_summary(customer.pk)
+    if summary is None:  # a customer imported without one
+        customer_services.ensure_summary(customer)
+        summary = customer_services.lock_summary(customer.pk)
     if Visit.objects.filter(
         customer_id=customer.pk, store_id=store.pk, left_at__isnull=True
     ).exists():
