@@ -92,7 +92,9 @@ class Diagnosis(TimeStampedModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["org", "customer", "created_at"], name="diagnosis_org_customer")
+            models.Index(fields=["org", "customer", "created_at"], name="diagnosis_org_customer"),
+            # the doctor report reads a period of the reported stores
+            models.Index(fields=["org", "store", "created_at"], name="diagnosis_org_store"),
         ]
 
     def __str__(self):

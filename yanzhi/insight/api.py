@@ -51,6 +51,7 @@ def insight_overview(request, store_id: int | None = None):
         request.scope,
         store_id=_store_id(request, store_id),
         today=scoring.as_of_day(_org(request)),
+        computed_on=settings.scores_computed_on,
         computed_at=settings.scores_computed_at,
     )
 

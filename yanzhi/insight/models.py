@@ -122,6 +122,44 @@ class CustomerScore(models.Model):
         return f"score of {self.customer_id}"
 
 
+class BandItemTotal(models.Model):
+    """The overview's typical items: net quantity of each item bought on paid orders of the
+    purchase year, per home store and age band, as of the scores' day. Rebuilt with the scores
+    (a year of order lines is millions of rows at chain size: seconds at every view)."""
+
+    org = models.ForeignKey("org.Organization", on_delete=models.CASCADE)
+    store = models.ForeignKey("org.Store", on_delete=models.CASCADE, related_name="+")
+    age_band = models.CharField(max_length=10, choices=AgeBand.choices)
+    item = models.ForeignKey("catalog.Item", on_delete=models.CASCADE, related_name="+")
+    quantity = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["org", "store"], name="band_item_org_store")]
+
+    def __str__(self):
+        return f"{self.store_id} {self.age_band} {self.item_id}: {self.quantity}"
+
+
+class DepartmentTotal(models.Model):
+    """The overview's departments: customers who bought the department's items and the amount
+    net of refunds on paid orders of the purchase year, per home store, as of the scores' day.
+    Customers add up across stores: each one counts in their home store only."""
+
+    org = models.ForeignKey("org.Organization", on_delete=models.CASCADE)
+    store = models.ForeignKey("org.Store", on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey(
+        "org.Department", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    customers = models.PositiveIntegerField()
+    spend_amount = MoneyField()
+
+    class Meta:
+        indexes = [models.Index(fields=["org", "store"], name="department_total_org_store")]
+
+    def __str__(self):
+        return f"{self.store_id} {self.department_id}: {self.customers}"
+
+
 class Segment(TimeStampedModel):
     """A saved group of customers (客群): a name, a store or the whole chain, and a definition
     (see `segments.definition_from`); its members are always computed now, never stored."""

@@ -6,28 +6,36 @@ whatever the number of customers: delete the chain's rows, insert one row per cu
 customers with at least one deal with window functions (RANK, COUNT OVER) and write R/F/M, the
 RFM segment, the value score and the A/B/C class. Plain SQL that runs on SQLite (≥ 3.33, for
 UPDATE … FROM) and PostgreSQL; the one vendor difference, the store-local date of a moment, is in
-`_local_days_since`.
+`_local_days_since`. Two more statements rebuild the overview's purchase totals of the year
+(`BandItemTotal`, `DepartmentTotal`) from the new rows' age bands and home stores.
 
 Ranking uses ties fairly: a customer's score counts only the customers strictly below them, so
 two customers with the same spend always get the same M score and the same class.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from yanzhi.catalog.models import Item
 from yanzhi.core.timeutil import store_today
 from yanzhi.customers.models import Customer, CustomerSummary, MemberActivity
 from yanzhi.insight.models import (
     AgeBand,
+    BandItemTotal,
     CustomerScore,
+    DepartmentTotal,
     GrowthType,
     InsightSettings,
     RfmSegment,
 )
 from yanzhi.org.models import Organization, Store
+from yanzhi.sales.models import Order, OrderLine
+
+# The overview's purchases: paid orders of the year up to the scores' day.
+PURCHASE_DAYS = 365
 
 # A score of 3, 4 or 5 is "high" (the customer is not in the lowest two fifths).
 HIGH_SCORE = 3
@@ -222,6 +230,52 @@ def _rank_dealing_customers(org_id: int, settings: InsightSettings) -> None:
         cursor.execute(sql, params)
 
 
+def purchases_since(day: date) -> date:
+    return day - timedelta(days=PURCHASE_DAYS - 1)
+
+
+def _insert_purchase_totals(org_id: int, day: date) -> None:
+    """The year's paid order lines summed per home store and age band × item, and per home
+    store × department (with its distinct customers), from the scores just inserted."""
+    lines, orders = OrderLine._meta.db_table, Order._meta.db_table
+    score, item = CustomerScore._meta.db_table, Item._meta.db_table
+    purchases = f"""
+        FROM {lines} l
+        JOIN {orders} o ON o.id = l.order_id
+        JOIN {score} s ON s.customer_id = o.customer_id
+        JOIN {item} i ON i.id = l.item_id
+        WHERE o.org_id = %s AND o.status = %s AND o.business_date >= %s
+    """
+    params = [
+        org_id,
+        Order.Status.PAID.value,
+        connection.ops.adapt_datefield_value(purchases_since(day)),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {BandItemTotal._meta.db_table}
+                (org_id, store_id, age_band, item_id, quantity)
+            SELECT s.org_id, s.store_id, s.age_band, l.item_id,
+                   SUM(l.quantity - l.refunded_quantity)
+            {purchases}
+            GROUP BY s.org_id, s.store_id, s.age_band, l.item_id
+            """,
+            params,
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {DepartmentTotal._meta.db_table}
+                (org_id, store_id, department_id, customers, spend_amount)
+            SELECT s.org_id, s.store_id, i.department_id, COUNT(DISTINCT o.customer_id),
+                   SUM(l.amount - l.refunded_amount)
+            {purchases}
+            GROUP BY s.org_id, s.store_id, i.department_id
+            """,
+            params,
+        )
+
+
 @transaction.atomic
 def refresh_scores(org: Organization, *, day: date | None = None, once_a_day=False) -> int | None:
     """Recompute every customer's score of the chain as of `day` (default: the chain's today).
@@ -237,9 +291,11 @@ def refresh_scores(org: Organization, *, day: date | None = None, once_a_day=Fal
     ):
         return None
     now = timezone.now()
-    CustomerScore.objects.filter(org_id=org.pk).delete()
+    for model in (CustomerScore, BandItemTotal, DepartmentTotal):
+        model.objects.filter(org_id=org.pk).delete()
     _insert_rows(org.pk, day, now)
     _rank_dealing_customers(org.pk, settings)
+    _insert_purchase_totals(org.pk, day)
     settings.scores_computed_on, settings.scores_computed_at = day, now
     settings.save(update_fields=["scores_computed_on", "scores_computed_at", "updated_at"])
     return CustomerScore.objects.filter(org_id=org.pk).count()

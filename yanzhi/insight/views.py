@@ -87,6 +87,7 @@ def _overview(request):
         request.scope,
         store_id=store.pk if store else None,
         today=_today(request),
+        computed_on=settings.scores_computed_on,
         computed_at=settings.scores_computed_at,
     )
     return store, settings, data

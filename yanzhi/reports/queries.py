@@ -3,12 +3,12 @@ sales, the category summary, consultant / online-consultant and doctor performan
 report reads through the apps' scoped entry points (orders_for, visits_for, executions_for …),
 aggregates in the database and issues a fixed number of queries whatever the number of rows."""
 
+from collections import Counter
 from decimal import Decimal
 
 from django.db.models import (
     Case,
     Count,
-    DecimalField,
     Exists,
     ExpressionWrapper,
     F,
@@ -16,12 +16,10 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from yanzhi.catalog.models import MAX_CATEGORY_DEPTH, Category
@@ -62,17 +60,12 @@ def report_settings(scope: Scope) -> ReportSettings:
 
 
 # --- shared pieces -------------------------------------------------------------------------------
-def _count(qs: QuerySet):
-    """A correlated COUNT(*) of qs, 0 when empty (grouped by org, which every row shares)."""
-    rows = qs.order_by().values("org_id").annotate(n=Count("pk")).values("n")[:1]
-    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
-
-
-def _sum(qs: QuerySet, expression, output=None):
-    output = output or MoneyField()
-    rows = qs.order_by().values("org_id").annotate(s=Sum(expression)).values("s")[:1]
-    zero = Value(ZERO) if isinstance(output, DecimalField) else Value(0)
-    return Coalesce(Subquery(rows, output_field=output), zero, output_field=output)
+def _tally(qs: QuerySet, key: str, **measures) -> dict[int, dict]:
+    """The measures of qs grouped by the staff column `key`: {staff id: {measure: value}}.
+    One grouped query over the period's rows, whatever the number of staff (a correlated
+    subquery per staff row re-reads the period once per person: minutes at chain size)."""
+    grouped = qs.order_by().values(key).annotate(**measures)
+    return {row.pop(key): row for row in grouped if row[key] is not None}
 
 
 def _money(value) -> Decimal:
@@ -401,54 +394,59 @@ def _weighted(row: dict, settings: ReportSettings) -> Decimal:
     ).quantize(Decimal("0.01"))
 
 
+def _treatment_counts(executions: QuerySet) -> Counter:
+    """Executions per consultant: those of the consultant's own customers and those they
+    performed or assisted, each execution counted once per person however many of the three
+    they were. Grouped by the (consultant, performer, assistant) triple in the database; the
+    few thousand triples of a month are spread over their people here."""
+    triples = (
+        executions.order_by()
+        .values_list("customer__consultant_id", "performed_by_id", "assistant_id")
+        .annotate(n=Count("pk"))
+    )
+    counts = Counter()
+    for consultant_id, performer_id, assistant_id, n in triples:
+        for staff_id in {consultant_id, performer_id, assistant_id} - {None}:
+            counts[staff_id] += n
+    return counts
+
+
 def performance_report(scope: Scope, f: ReportFilters, *, online: bool = False) -> Report:
     """Deals, consultations, treatments, received amount and 项次 per consultant (online: per
-    online consultant, through the customer's online consultant). Two queries."""
+    online consultant, through the customer's online consultant). Six queries: the staff, the
+    settings, and one grouped query per measure."""
     policy.require(scope, "report.performance")
     settings = report_settings(scope)
     deals = sold_orders(scope, f).filter(is_deal=True)
     consultations = consultations_for(scope).filter(
-        f.moments("created_at"), store_id__in=f.store_ids, consultant_id=OuterRef("pk")
+        f.moments("created_at"), store_id__in=f.store_ids
     )
     executions = executions_for(scope).filter(f.days("business_date"), store_id__in=f.store_ids)
     received = _received(scope, f)
     if online:
-        deals = deals.filter(customer__online_consultant_id=OuterRef("pk"))
-        executions = executions.filter(customer__online_consultant_id=OuterRef("pk"))
-        received = received.filter(order__customer__online_consultant_id=OuterRef("pk"))
+        owner = "customer__online_consultant_id"
+        treatments = {
+            staff_id: row["n"] for staff_id, row in _tally(executions, owner, n=Count("pk")).items()
+        }
+        deals = _tally(deals, owner, n=Count("pk"))
+        received = _tally(received, "order__" + owner, amount=Sum("amount"))
         roles = [policy.ONLINE]
     else:
-        deals = deals.filter(consultant_id=OuterRef("pk"))
-        executions = executions.filter(
-            Q(customer__consultant_id=OuterRef("pk"))
-            | Q(performed_by_id=OuterRef("pk"))
-            | Q(assistant_id=OuterRef("pk"))
-        )
-        received = received.filter(order__consultant_id=OuterRef("pk"))
+        treatments = _treatment_counts(executions)
+        deals = _tally(deals, "consultant_id", n=Count("pk"))
+        received = _tally(received, "order__consultant_id", amount=Sum("amount"))
         roles = [policy.CONSULTANT]
-    rows = list(
-        _staff_rows(scope, f, roles)
-        .annotate(
-            deals=_count(deals),
-            consultations=_count(consultations),
-            treatments=_count(executions),
-            received_amount=_sum(received, "amount"),
-        )
-        .values(
-            "pk",
-            "name",
-            "department__name",
-            "deals",
-            "consultations",
-            "treatments",
-            "received_amount",
-        )
-    )
+    consultations = _tally(consultations, "consultant_id", n=Count("pk"))
+    rows = list(_staff_rows(scope, f, roles).values("pk", "name", "department__name"))
     for row in rows:
+        pk = row["pk"]
+        row["deals"] = deals.get(pk, {}).get("n", 0)
+        row["consultations"] = consultations.get(pk, {}).get("n", 0)
+        row["treatments"] = treatments.get(pk, 0)
+        row["received_amount"] = _money(received.get(pk, {}).get("amount"))
+        row["weighted"] = _weighted(row, settings)
         row["staff"] = row.pop("name")
         row["department"] = row.pop("department__name") or ""
-        row["received_amount"] = _money(row["received_amount"])
-        row["weighted"] = _weighted(row, settings)
     rows.sort(key=lambda r: (-r["weighted"], -r["received_amount"], r["staff"], r["pk"]))
     total = {"staff": _("合计")}
     for key in ("deals", "consultations", "treatments"):
@@ -491,44 +489,34 @@ def performance_report(scope: Scope, f: ReportFilters, *, online: bool = False) 
 # --- 4. doctor performance -------------------------------------------------------------------------
 def doctor_report(scope: Scope, f: ReportFilters) -> Report:
     """Per doctor: diagnoses (面诊), executions performed and their sessions, the value of those
-    sessions, and money received on orders of visits where they were the doctor. One query."""
+    sessions, and money received on orders of visits where they were the doctor. Four queries:
+    the doctors and one grouped query per source."""
     policy.require(scope, "report.doctors")
-    diagnoses = diagnoses_for(scope).filter(
-        f.moments("created_at"), store_id__in=f.store_ids, doctor_id=OuterRef("pk")
-    )
-    executions = executions_for(scope).filter(
-        f.days("business_date"), store_id__in=f.store_ids, performed_by_id=OuterRef("pk")
-    )
+    diagnoses = diagnoses_for(scope).filter(f.moments("created_at"), store_id__in=f.store_ids)
+    executions = executions_for(scope).filter(f.days("business_date"), store_id__in=f.store_ids)
     value = ExpressionWrapper(
         F("sessions") * F("entitlement__unit_value_amount"), output_field=MoneyField()
     )
-    received = _received(scope, f).filter(order__visit__doctor_id=OuterRef("pk"))
-    rows = list(
-        _staff_rows(scope, f, [policy.DOCTOR])
-        .annotate(
-            diagnoses=_count(diagnoses),
-            executions=_count(executions),
-            sessions=_sum(executions, "sessions", IntegerField()),
-            executed_amount=_sum(executions, value),
-            received_amount=_sum(received, "amount"),
-        )
-        .values(
-            "pk",
-            "name",
-            "department__name",
-            "diagnoses",
-            "executions",
-            "sessions",
-            "executed_amount",
-            "received_amount",
-        )
-        .order_by("name", "pk")
+    diagnosed = _tally(diagnoses, "doctor_id", n=Count("pk"))
+    performed = _tally(
+        executions,
+        "performed_by_id",
+        n=Count("pk"),
+        session_count=Sum("sessions"),
+        amount=Sum(value),
     )
+    received = _tally(_received(scope, f), "order__visit__doctor_id", amount=Sum("amount"))
+    rows = list(_staff_rows(scope, f, [policy.DOCTOR]).values("pk", "name", "department__name"))
     for row in rows:
+        pk = row["pk"]
+        done = performed.get(pk, {})
+        row["diagnoses"] = diagnosed.get(pk, {}).get("n", 0)
+        row["executions"] = done.get("n", 0)
+        row["sessions"] = done.get("session_count") or 0
+        row["executed_amount"] = _money(done.get("amount"))
+        row["received_amount"] = _money(received.get(pk, {}).get("amount"))
         row["staff"] = row.pop("name")
         row["department"] = row.pop("department__name") or ""
-        row["executed_amount"] = _money(row["executed_amount"])
-        row["received_amount"] = _money(row["received_amount"])
     rows.sort(key=lambda r: (-r["executed_amount"], r["staff"], r["pk"]))
     total = {"staff": _("合计")}
     for key in ("diagnoses", "executions", "sessions"):

@@ -180,3 +180,22 @@ def test_recompute_and_settings_over_http(client_for, hq_admin, store_a_manager,
     })  # fmt: skip
     assert ok.status_code == 302
     assert CustomerScore.objects.get(customer=computed["c2"]).abc_class == "A"
+
+
+def test_the_kept_purchase_totals_agree_with_the_lines(hq_admin, store_a, store_b, computed):
+    from yanzhi.insight import queries
+    from yanzhi.insight.scoring import purchases_since
+
+    scope, since = scope_for(hq_admin), purchases_since(TODAY)
+    for store_id in (None, store_a.pk, store_b.pk):
+        scores = queries.scores_for(scope)
+        if store_id is not None:
+            scores = scores.filter(store_id=store_id)
+        lines = {"org_id": scope.org_id, "since": since}
+        assert queries.typical_items_from_totals(scope.org_id, store_id) == queries.typical_items(
+            scores, **lines
+        )
+        assert queries.departments_from_totals(scope.org_id, store_id) == queries.departments(
+            scores, **lines
+        )
+    assert queries.departments_from_totals(scope.org_id, None)  # the chain bought something

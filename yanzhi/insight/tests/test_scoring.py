@@ -159,4 +159,4 @@ def test_refresh_is_a_fixed_number_of_queries(chain, store_a, scored_chain):
                   MemberActivity.ACTIVE, None)  # fmt: skip
     with CaptureQueriesContext(connection) as many:
         refresh_scores(chain, day=TODAY)
-    assert len(many) == len(few) <= 12
+    assert len(many) == len(few) <= 16

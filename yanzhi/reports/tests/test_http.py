@@ -78,7 +78,7 @@ def _count_queries(spec, staff):
     return len(captured)
 
 
-MAX_QUERIES = {"followups": 8}
+MAX_QUERIES = {"followups": 8, "consultants": 7, "online-consultants": 7}
 
 
 def test_each_report_costs_a_fixed_number_of_queries(world, store_a_manager, store_a_cashier):
