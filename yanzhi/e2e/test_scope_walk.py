@@ -1662,8 +1662,9 @@ def _plain_value(name, prop):
 
 # --- snapshots of the foreign worlds --------------------------------------------------------------
 # Derived tables rebuilt for the whole chain by design, not records anyone edits: a store
-# manager's 重新计算 (insight.refresh) re-ranks every customer of the chain.
-DERIVED_MODELS = {"insight.customerscore"}
+# manager's 重新计算 (insight.refresh) re-ranks every customer of the chain and rebuilds the
+# chain's purchase totals.
+DERIVED_MODELS = {"insight.customerscore", "insight.banditemtotal", "insight.departmenttotal"}
 
 
 def snapshot(objects: set, other_chain_objects: set = frozenset()) -> dict:
