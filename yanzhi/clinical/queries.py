@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 
 from yanzhi.clinical.models import Consultation, Diagnosis, MedicalRecord, Photo
 from yanzhi.core.scope import Scope
-from yanzhi.customers.queries import customers_for
+from yanzhi.customers.queries import visible_customers
 from yanzhi.org import policy
 from yanzhi.visits.models import Visit
 
@@ -19,7 +19,7 @@ from yanzhi.visits.models import Visit
 def consultations_for(scope: Scope) -> QuerySet[Consultation]:
     policy.require(scope, "consultation.view")
     return Consultation.objects.filter(
-        org_id=scope.org_id, customer__in=customers_for(scope)
+        visible_customers(scope), org_id=scope.org_id
     ).select_related("consultant", "store")
 
 
@@ -29,9 +29,9 @@ def get_consultation(scope: Scope, pk: int) -> Consultation:
 
 def diagnoses_for(scope: Scope) -> QuerySet[Diagnosis]:
     policy.require(scope, "diagnosis.view")
-    return Diagnosis.objects.filter(
-        org_id=scope.org_id, customer__in=customers_for(scope)
-    ).select_related("doctor", "store")
+    return Diagnosis.objects.filter(visible_customers(scope), org_id=scope.org_id).select_related(
+        "doctor", "store"
+    )
 
 
 def get_diagnosis(scope: Scope, pk: int) -> Diagnosis:
@@ -41,7 +41,7 @@ def get_diagnosis(scope: Scope, pk: int) -> Diagnosis:
 def medical_records_for(scope: Scope) -> QuerySet[MedicalRecord]:
     policy.require(scope, "medical_record.view")
     return MedicalRecord.objects.filter(
-        org_id=scope.org_id, customer__in=customers_for(scope)
+        visible_customers(scope), org_id=scope.org_id
     ).select_related("doctor", "store")
 
 
@@ -58,9 +58,9 @@ def get_medical_record(scope: Scope, pk: int) -> MedicalRecord:
 
 def photos_for(scope: Scope) -> QuerySet[Photo]:
     policy.require(scope, "photo.view")
-    return Photo.objects.filter(
-        org_id=scope.org_id, customer__in=customers_for(scope)
-    ).select_related("uploaded_by")
+    return Photo.objects.filter(visible_customers(scope), org_id=scope.org_id).select_related(
+        "uploaded_by"
+    )
 
 
 def get_photo(scope: Scope, pk: int) -> Photo:
@@ -69,7 +69,7 @@ def get_photo(scope: Scope, pk: int) -> Photo:
 
 def visits_for(scope: Scope) -> QuerySet[Visit]:
     """Visits clinical work may attach to: in the scope's stores, of customers in scope."""
-    qs = Visit.objects.filter(org_id=scope.org_id, customer__in=customers_for(scope))
+    qs = Visit.objects.filter(visible_customers(scope), org_id=scope.org_id)
     if scope.store_ids is not None:
         qs = qs.filter(store_id__in=scope.store_ids)
     return qs

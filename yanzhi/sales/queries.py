@@ -117,9 +117,9 @@ def payments_for(scope: Scope) -> QuerySet[Payment]:
 def cards_for(scope: Scope) -> QuerySet[StoredValueCard]:
     """Stored-value cards are the customer's, usable across the chain: a store sees the cards
     of customers it sees."""
-    from yanzhi.customers.queries import customers_for
+    from yanzhi.customers.queries import visible_customers
 
-    return StoredValueCard.objects.filter(org_id=scope.org_id, customer__in=customers_for(scope))
+    return StoredValueCard.objects.filter(visible_customers(scope), org_id=scope.org_id)
 
 
 def get_card(scope: Scope, pk: int) -> StoredValueCard:
@@ -127,9 +127,9 @@ def get_card(scope: Scope, pk: int) -> StoredValueCard:
 
 
 def coupons_for(scope: Scope) -> QuerySet[Coupon]:
-    from yanzhi.customers.queries import customers_for
+    from yanzhi.customers.queries import visible_customers
 
-    return Coupon.objects.filter(org_id=scope.org_id, customer__in=customers_for(scope))
+    return Coupon.objects.filter(visible_customers(scope), org_id=scope.org_id)
 
 
 def get_coupon(scope: Scope, pk: int) -> Coupon:

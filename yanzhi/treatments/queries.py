@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from yanzhi.catalog.models import Item
 from yanzhi.core.scope import Scope
 from yanzhi.customers.models import Customer
-from yanzhi.customers.queries import customers_for
+from yanzhi.customers.queries import visible_customers
 from yanzhi.inventory.models import StockLevel, Warehouse
 from yanzhi.inventory.queries import default_warehouse
 from yanzhi.inventory.services import material_lines
@@ -27,7 +27,7 @@ COURSE_HISTORY_LIMIT = 50
 
 
 def entitlements_for(scope: Scope) -> QuerySet[Entitlement]:
-    return Entitlement.objects.filter(org_id=scope.org_id, customer__in=customers_for(scope))
+    return Entitlement.objects.filter(visible_customers(scope), org_id=scope.org_id)
 
 
 def get_entitlement(scope: Scope, pk: int) -> Entitlement:
@@ -36,7 +36,7 @@ def get_entitlement(scope: Scope, pk: int) -> Entitlement:
 
 
 def executions_for(scope: Scope) -> QuerySet[Execution]:
-    return Execution.objects.filter(org_id=scope.org_id, customer__in=customers_for(scope))
+    return Execution.objects.filter(visible_customers(scope), org_id=scope.org_id)
 
 
 def execution_list(scope: Scope) -> QuerySet[Execution]:
