@@ -138,6 +138,8 @@ class Order(TimeStampedModel):
             models.Index(fields=["org", "store", "business_date"], name="order_org_store_date"),
             models.Index(fields=["org", "customer"], name="order_org_customer"),
             models.Index(fields=["org", "status"], name="order_org_status"),
+            # repeat deals of a period by payment time (channel statistics)
+            models.Index(fields=["org", "paid_at"], name="order_org_paid"),
         ]
 
     def __str__(self):

@@ -89,7 +89,7 @@ def by_name(rows):
 def test_store_figures_per_channel(march, store_a_manager, django_assert_num_queries):
     # when
     scope = scope_for(store_a_manager)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(4):
         rows, total = queries.channel_stats(scope, **MARCH)
     rows = by_name(rows)
     m, x = rows["美团点评"], rows["新氧"]
