@@ -409,16 +409,13 @@ def report_references(ctx: Context, *, month_start: date, month_end: date) -> di
     zone = ctx.store.timezone
 
     def rfm(i):
-        # the year's purchases by age band and item (the page's largest aggregate)
+        # the customers and spend per age band, RFM segment, class and growth type (the page's
+        # largest aggregate; the typical items and departments come from the kept totals)
         return raw_query(
-            "SELECT s.age_band, l.item_id, i.name, SUM(l.quantity - l.refunded_quantity) "
-            "FROM sales_orderline l JOIN sales_order o ON o.id = l.order_id "
-            "LEFT JOIN insight_customerscore s ON s.customer_id = o.customer_id "
-            "JOIN catalog_item i ON i.id = l.item_id "
-            "WHERE o.org_id = %s AND o.status = 'paid' AND o.business_date >= %s "
-            "GROUP BY 1, 2, 3 HAVING SUM(l.quantity - l.refunded_quantity) > 0 "
-            "ORDER BY 1, 4 DESC, 3",
-            (org_id, today - timedelta(days=364)),
+            "SELECT age_band, rfm_segment, abc_class, growth_type, deal_count > 0, COUNT(*), "
+            "SUM(total_spend_amount) FROM insight_customerscore WHERE org_id = %s "
+            "GROUP BY 1, 2, 3, 4, 5",
+            (org_id,),
         )
 
     def channel_roi(i):
