@@ -325,7 +325,11 @@ def _sum_by_channel(branches: list[QuerySet]):
         sql, branch_params = qs.query.sql_with_params()
         parts.append(sql)
         params.extend(branch_params)
-    sums = ", ".join(f"SUM(f.{name})" for name in CUSTOMER_FIGURES)
+    # money as text: SQLite sums decimals as floats, and money is never a float
+    sums = ", ".join(
+        f"CAST(SUM(f.{name}) AS TEXT)" if name in MONEY_ROW_FIGURES else f"SUM(f.{name})"
+        for name in CUSTOMER_FIGURES
+    )
     sql = (
         f"SELECT c.source_channel_id, {sums} FROM ({' UNION ALL '.join(parts)}) f "
         f"JOIN {Customer._meta.db_table} c ON c.id = f.customer_ref "
@@ -395,8 +399,8 @@ def channel_stats(
         _figure_rows(money, "order__customer_id", revenue=F("amount")),
     ]
     for channel_id, figures in _sum_by_channel(branches):
-        figures["repurchase_amount"] = to_money(figures["repurchase_amount"] or 0)
-        figures["revenue"] = to_money(figures["revenue"] or 0)
+        for name in MONEY_ROW_FIGURES:
+            figures[name] = to_money(figures[name] or 0)
         add(channel_id, **figures)
 
     redemptions = VoucherRedemption.objects.filter(

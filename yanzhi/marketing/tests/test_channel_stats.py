@@ -198,3 +198,23 @@ def test_cost_page_records_and_audits(march, client_for, store_a_manager, store_
     assert bad.status_code == 422
     assert client.post(f"/marketing/channel-costs/{cost.pk}/delete/").status_code == 302
     assert not ChannelCost.objects.filter(pk=cost.pk).exists()
+
+
+def test_money_in_fen_adds_up_exactly(march, chain, store_a, meituan, store_a_manager, deal):
+    from yanzhi.catalog.models import Item, StoreItem
+
+    # given: a 美团 customer paying ¥0.10 and ¥0.20 in March (SQLite sums such amounts as floats)
+    before = by_name(queries.channel_stats(scope_for(store_a_manager), **MARCH)[0])["美团点评"]
+    customer = make_customer(store_a, name="丁", source_channel=meituan)
+    for day, (code, price) in enumerate((("S10", "0.10"), ("S20", "0.20")), start=20):
+        item = Item.objects.create(
+            org=chain, kind=Item.Kind.SERVICE, code=code, name=f"小项{code}",
+            price_amount=Decimal(price), order_type="医美",
+        )  # fmt: skip
+        StoreItem.objects.create(org_id=chain.pk, store=store_a, item=item)
+        deal(customer, at(2026, 3, day), item)
+    # when
+    after = by_name(queries.channel_stats(scope_for(store_a_manager), **MARCH)[0])["美团点评"]
+    # then
+    assert after.revenue - before.revenue == Decimal("0.30")
+    assert str(after.revenue) == "1200.30"
