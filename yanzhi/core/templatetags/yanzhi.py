@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from yanzhi.core.validators import mask_id_card, mask_phone
 
@@ -41,6 +42,24 @@ def local_time(value, fmt="%H:%M"):
 def get_item(mapping, key):
     """{{ counts|get_item:line.pk }}: a dict's value in a template (None when absent)."""
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+# (model, field, language) -> {value: label}, filled as pages ask for labels.
+_CHOICE_LABELS: dict[tuple, dict] = {}
+
+
+@register.filter
+def label(obj, field_name: str):
+    """{{ task|label:"kind" }}: what obj.get_kind_display() shows, for list rows. Django's
+    get_FOO_display rebuilds the field's choices on every call and hashes every lazy label in
+    them (a translation each): 1,000 translations for a 100-row list."""
+    key = (type(obj), field_name, get_language())
+    labels = _CHOICE_LABELS.get(key)
+    if labels is None:
+        field = obj._meta.get_field(field_name)
+        labels = _CHOICE_LABELS[key] = {value: str(text) for value, text in field.flatchoices}
+    value = getattr(obj, field_name)
+    return labels.get(value, value)
 
 
 @register.inclusion_tag("core/bar_chart.html")
