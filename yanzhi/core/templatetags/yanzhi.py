@@ -53,6 +53,8 @@ def label(obj, field_name: str):
     """{{ task|label:"kind" }}: what obj.get_kind_display() shows, for list rows. Django's
     get_FOO_display rebuilds the field's choices on every call and hashes every lazy label in
     them (a translation each): 1,000 translations for a 100-row list."""
+    if obj is None or not hasattr(obj, "_meta"):
+        return ""  # as the template shows a missing object's get_FOO_display
     key = (type(obj), field_name, get_language())
     labels = _CHOICE_LABELS.get(key)
     if labels is None:

@@ -19,3 +19,7 @@ def test_label_is_the_display_value_in_the_active_language():
 def test_a_value_outside_the_choices_shows_as_itself():
     appointment = Appointment(status="archived")
     assert label(appointment, "status") == "archived" == appointment.get_status_display()
+
+
+def test_a_missing_object_shows_nothing():
+    assert label(None, "status") == ""
