@@ -299,7 +299,7 @@ CUSTOMER_FIGURES = (
     "repurchase_amount",
     "revenue",
 )
-MONEY_ROW_FIGURES = {"repurchase_amount", "revenue"}
+MONEY_ROW_FIGURES = MONEY_FIGURES.intersection(CUSTOMER_FIGURES)
 
 
 def _figure_rows(qs: QuerySet, customer: str, **figures) -> QuerySet:
