@@ -381,6 +381,7 @@ def update_customer(customer: Customer, *, by: Staff, **changes) -> Customer:
         )
     customer = Customer.objects.select_for_update().select_related("store").get(pk=customer.pk)
     before = _audit_snapshot(customer)
+    channel_before = customer.source_channel_id
     today = store_today(customer.store)
     data = {
         f: changes.get(f, getattr(customer, f))
@@ -450,6 +451,14 @@ def update_customer(customer: Customer, *, by: Staff, **changes) -> Customer:
     old, new = audit.changed(before, _audit_snapshot(customer))
     if new:
         audit.record(by, "customer.updated", customer, before=old, after=new)
+    if customer.source_channel_id != channel_before:
+        # Visits, orders and payments carry the customer's channel for the channel statistics.
+        events.emit(
+            "customer.channel_changed",
+            customer_id=customer.pk,
+            org_id=customer.org_id,
+            channel_id=customer.source_channel_id,
+        )
     if marketing_changed:
         if customer.marketing_consent:
             _grant_marketing(customer, by=by)
@@ -578,14 +587,14 @@ def note_deal(*, customer_id: int, dealt_at) -> None:
 
 def note_money(
     *, customer_id: int, spend_delta=0, arrears_delta=0, paid_at=None, dealt_at=None
-) -> None:
+) -> int | None:
     """Move the customer's total spend and arrears by signed deltas (payments, refunds), and
     count a deal (`dealt_at`, the order's first payment); called inside the sales transaction,
     one locked read and one write. `paid_at` (a payment, not a refund) is consumption: it
-    counts for member activity."""
+    counts for member activity. Returns the customer's number of deals (None: no summary)."""
     summary = _locked_summary(customer_id)
     if summary is None:
-        return
+        return None
     fields = _keep_day_start(summary)
     summary.total_spend_amount = to_money(summary.total_spend_amount + spend_delta)
     summary.arrears_amount = to_money(summary.arrears_amount + arrears_delta)
@@ -598,6 +607,7 @@ def note_money(
     if paid_at is not None or dealt_at is not None:
         fields += activity.reclassify(summary)  # 非会员 → 新会员; consumption wakes a sleeper
     summary.save(update_fields=fields)
+    return summary.deal_count
 
 
 def deal_status(summary: CustomerSummary | None) -> str:

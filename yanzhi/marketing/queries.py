@@ -302,9 +302,9 @@ CUSTOMER_FIGURES = (
 MONEY_ROW_FIGURES = MONEY_FIGURES.intersection(CUSTOMER_FIGURES)
 
 
-def _figure_rows(qs: QuerySet, customer: str, **figures) -> QuerySet:
-    """One branch of the channel query: (customer id, every figure) per row of qs, the figures
-    it does not count as zeros."""
+def _figure_rows(qs: QuerySet, channel: str, **figures) -> QuerySet:
+    """One branch of the channel query: (the customer's source channel, every figure) per row
+    of qs, the figures it does not count as zeros."""
     columns = {}
     for name in CUSTOMER_FIGURES:
         if name in figures:
@@ -313,13 +313,13 @@ def _figure_rows(qs: QuerySet, customer: str, **figures) -> QuerySet:
             columns[name] = Value(ZERO, output_field=MoneyField())
         else:
             columns[name] = Value(0, output_field=IntegerField())
-    return qs.order_by().values(customer_ref=F(customer), **columns)
+    return qs.order_by().values(channel_ref=F(channel), **columns)
 
 
 def _sum_by_channel(branches: list[QuerySet]):
-    """(source channel, {figure: sum}) over the UNION ALL of the branches, joined to the
-    customers once: each branch joined on its own (visits, deals, payments) made the database
-    read every customer of the chain once per branch."""
+    """(source channel, {figure: sum}) over the UNION ALL of the branches. Visits, orders and
+    payments carry the customer's channel (docs/reports.md, "Attribution"), so a month of the
+    chain's rows is summed from their covering indexes without joining a million customers."""
     parts, params = [], []
     for qs in branches:
         sql, branch_params = qs.query.sql_with_params()
@@ -331,9 +331,8 @@ def _sum_by_channel(branches: list[QuerySet]):
         for name in CUSTOMER_FIGURES
     )
     sql = (
-        f"SELECT c.source_channel_id, {sums} FROM ({' UNION ALL '.join(parts)}) f "
-        f"JOIN {Customer._meta.db_table} c ON c.id = f.customer_ref "
-        "GROUP BY c.source_channel_id"
+        f"SELECT f.channel_ref, {sums} FROM ({' UNION ALL '.join(parts)}) f "
+        "GROUP BY f.channel_ref"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -363,12 +362,9 @@ def channel_stats(
     summaries = summaries_for(scope).filter(in_period["first"] | in_period["second"])
     if store_id is not None:
         summaries = summaries.filter(store_id=store_id)
+    # a deal after the customer's first one (deal_number is set when an order becomes a deal)
     repeat_deals = Order.objects.filter(
-        org_id=scope.org_id,
-        is_deal=True,
-        paid_at__gte=lo,
-        paid_at__lt=hi,
-        paid_at__gt=F("customer__summary__first_deal_at"),
+        org_id=scope.org_id, is_deal=True, paid_at__gte=lo, paid_at__lt=hi, deal_number__gt=1
     ).filter(_store_filter(scope, store_id))
     money = Payment.objects.filter(
         org_id=scope.org_id,
@@ -380,23 +376,23 @@ def channel_stats(
     branches = [
         _figure_rows(
             visits,
-            "customer_id",
+            "customer_channel_id",
             arrivals=one,
             first_arrivals=Case(When(visit_type=VisitType.FIRST, then=one), default=Value(0)),
         ),
         _figure_rows(
             summaries,
-            "customer_id",
+            "customer__source_channel_id",
             first_deals=Case(When(in_period["first"], then=one), default=Value(0)),
             second_deals=Case(When(in_period["second"], then=one), default=Value(0)),
         ),
         _figure_rows(
             repeat_deals,
-            "customer_id",
+            "customer_channel_id",
             repurchases=one,
             repurchase_amount=F("payable_amount") - F("refunded_amount"),
         ),
-        _figure_rows(money, "order__customer_id", revenue=F("amount")),
+        _figure_rows(money, "customer_channel_id", revenue=F("amount")),
     ]
     for channel_id, figures in _sum_by_channel(branches):
         for name in MONEY_ROW_FIGURES:

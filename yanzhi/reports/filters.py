@@ -45,10 +45,22 @@ class ReportFilters:
     staff: Staff | None = None
     own_ids: tuple[int, ...] | None = None
     extra: dict = field(default_factory=dict)  # report-specific parameters (e.g. parent)
+    # Set when the report covers the whole chain: the chain's closed stores, left out. The
+    # condition is then "not a closed store" (usually none) instead of a list of a hundred
+    # stores, which lets PostgreSQL read a month of the chain's rows from one covering index.
+    closed_store_ids: tuple[int, ...] | None = None
 
     @property
     def store_ids(self) -> list[int]:
         return [s.pk for s in self.stores]
+
+    def in_stores(self, field_name: str = "store_id") -> Q:
+        """Rows of the reported stores."""
+        if self.closed_store_ids is None:
+            return Q(**{f"{field_name}__in": self.store_ids})
+        if self.closed_store_ids:
+            return ~Q(**{f"{field_name}__in": self.closed_store_ids})
+        return Q()
 
     @property
     def staff_ids(self) -> tuple[int, ...] | None:
@@ -150,7 +162,13 @@ def report_filters(
     month up to today in the viewer's store; a store, department or staff member outside the
     scope is a 404, a malformed value a 422 naming the field. A report without a staff
     dimension (`uses` without "staff") shows the stores' figures to every role it admits."""
-    stores = list(stores_for(scope).order_by("code", "pk"))
+    if scope.chain_wide:
+        # the open stores to report on, and the closed ones to leave out, in one query
+        chain = list(Store.objects.filter(org_id=scope.org_id).order_by("code", "pk"))
+        stores = [s for s in chain if s.is_active]
+        closed = tuple(s.pk for s in chain if not s.is_active)
+    else:
+        stores, closed = list(stores_for(scope).order_by("code", "pk")), None
     store_id = _id(params, "store_id")
     store = None
     if store_id is not None:
@@ -185,4 +203,5 @@ def report_filters(
         staff=staff,
         own_ids=mine,
         extra=values,
+        closed_store_ids=closed if store is None else None,
     )

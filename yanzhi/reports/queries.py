@@ -74,9 +74,7 @@ def _money(value) -> Decimal:
 
 def sold_orders(scope: Scope, f: ReportFilters) -> QuerySet[Order]:
     """Orders sold in the period (paid, or paid and later refunded) at the reported stores."""
-    return orders_for(scope).filter(
-        f.days("business_date"), status__in=SOLD, store_id__in=f.store_ids
-    )
+    return orders_for(scope).filter(f.days("business_date"), f.in_stores(), status__in=SOLD)
 
 
 def sold_lines(scope: Scope, f: ReportFilters) -> QuerySet[OrderLine]:
@@ -115,7 +113,7 @@ def converted_visit(org_id: int) -> Exists:
 
 
 def report_visits(scope: Scope, f: ReportFilters) -> QuerySet:
-    visits = visits_for(scope).filter(f.days("day"), store_id__in=f.store_ids)
+    visits = visits_for(scope).filter(f.days("day"), f.in_stores())
     if f.staff_ids is not None:
         visits = visits.filter(consultant_id__in=f.staff_ids)
     if f.department is not None:
@@ -381,9 +379,7 @@ SPEND = sorted(Payment.SPEND_METHODS)
 
 def _received(scope: Scope, f: ReportFilters) -> QuerySet[Payment]:
     """Money received in the period at the reported stores (signed: refunds are negative)."""
-    return payments_for(scope).filter(
-        f.days("business_date"), store_id__in=f.store_ids, method__in=SPEND
-    )
+    return payments_for(scope).filter(f.days("business_date"), f.in_stores(), method__in=SPEND)
 
 
 def _weighted(row: dict, settings: ReportSettings) -> Decimal:
@@ -395,13 +391,14 @@ def _weighted(row: dict, settings: ReportSettings) -> Decimal:
 
 
 def _treatment_counts(executions: QuerySet) -> Counter:
-    """Executions per consultant: those of the consultant's own customers and those they
-    performed or assisted, each execution counted once per person however many of the three
-    they were. Grouped by the (consultant, performer, assistant) triple in the database; the
-    few thousand triples of a month are spread over their people here."""
+    """Executions per consultant: those of the consultant's own customers (the customer's
+    consultant when it was performed) and those they performed or assisted, each execution
+    counted once per person however many of the three they were. Grouped by the (consultant,
+    performer, assistant) triple in the database; the few thousand triples of a month are
+    spread over their people here."""
     triples = (
         executions.order_by()
-        .values_list("customer__consultant_id", "performed_by_id", "assistant_id")
+        .values_list("consultant_id", "performed_by_id", "assistant_id")
         .annotate(n=Count("pk"))
     )
     counts = Counter()
@@ -413,29 +410,27 @@ def _treatment_counts(executions: QuerySet) -> Counter:
 
 def performance_report(scope: Scope, f: ReportFilters, *, online: bool = False) -> Report:
     """Deals, consultations, treatments, received amount and 项次 per consultant (online: per
-    online consultant, through the customer's online consultant). Six queries: the staff, the
-    settings, and one grouped query per measure."""
+    online consultant, the customer's when the order was opened or the session performed).
+    Six queries: the staff, the settings, and one grouped query per measure, each over the
+    attribution kept on the rows (docs/reports.md, "Attribution")."""
     policy.require(scope, "report.performance")
     settings = report_settings(scope)
     deals = sold_orders(scope, f).filter(is_deal=True)
-    consultations = consultations_for(scope).filter(
-        f.moments("created_at"), store_id__in=f.store_ids
-    )
-    executions = executions_for(scope).filter(f.days("business_date"), store_id__in=f.store_ids)
+    consultations = consultations_for(scope).filter(f.moments("created_at"), f.in_stores())
+    executions = executions_for(scope).filter(f.days("business_date"), f.in_stores())
     received = _received(scope, f)
     if online:
-        owner = "customer__online_consultant_id"
+        owner = "online_consultant_id"
         treatments = {
             staff_id: row["n"] for staff_id, row in _tally(executions, owner, n=Count("pk")).items()
         }
-        deals = _tally(deals, owner, n=Count("pk"))
-        received = _tally(received, "order__" + owner, amount=Sum("amount"))
         roles = [policy.ONLINE]
     else:
+        owner = "consultant_id"
         treatments = _treatment_counts(executions)
-        deals = _tally(deals, "consultant_id", n=Count("pk"))
-        received = _tally(received, "order__consultant_id", amount=Sum("amount"))
         roles = [policy.CONSULTANT]
+    deals = _tally(deals, owner, n=Count("pk"))
+    received = _tally(received, owner, amount=Sum("amount"))
     consultations = _tally(consultations, "consultant_id", n=Count("pk"))
     rows = list(_staff_rows(scope, f, roles).values("pk", "name", "department__name"))
     for row in rows:
@@ -492,20 +487,17 @@ def doctor_report(scope: Scope, f: ReportFilters) -> Report:
     sessions, and money received on orders of visits where they were the doctor. Four queries:
     the doctors and one grouped query per source."""
     policy.require(scope, "report.doctors")
-    diagnoses = diagnoses_for(scope).filter(f.moments("created_at"), store_id__in=f.store_ids)
-    executions = executions_for(scope).filter(f.days("business_date"), store_id__in=f.store_ids)
-    value = ExpressionWrapper(
-        F("sessions") * F("entitlement__unit_value_amount"), output_field=MoneyField()
-    )
+    diagnoses = diagnoses_for(scope).filter(f.moments("created_at"), f.in_stores())
+    executions = executions_for(scope).filter(f.days("business_date"), f.in_stores())
     diagnosed = _tally(diagnoses, "doctor_id", n=Count("pk"))
     performed = _tally(
         executions,
         "performed_by_id",
         n=Count("pk"),
         session_count=Sum("sessions"),
-        amount=Sum(value),
+        amount=Sum("value_amount"),
     )
-    received = _tally(_received(scope, f), "order__visit__doctor_id", amount=Sum("amount"))
+    received = _tally(_received(scope, f), "doctor_id", amount=Sum("amount"))
     rows = list(_staff_rows(scope, f, [policy.DOCTOR]).values("pk", "name", "department__name"))
     for row in rows:
         pk = row["pk"]

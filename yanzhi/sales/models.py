@@ -110,6 +110,19 @@ class Order(TimeStampedModel):
     paid_at = models.DateTimeField(_("收款时间"), null=True, blank=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
     created_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    # Kept on the row for the reports (docs/reports.md, "Attribution"): the customer's online
+    # consultant when the order was opened, the customer's source channel (follows corrections
+    # of the customer's channel), and which of the customer's deals this is (1 = the first),
+    # set when the order becomes a deal.
+    online_consultant = models.ForeignKey(
+        "org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False, verbose_name=_("网电咨询师"),
+    )  # fmt: skip
+    customer_channel = models.ForeignKey(
+        "customers.SourceChannel", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", db_index=False,
+    )  # fmt: skip
+    deal_number = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-business_date", "-id"]
@@ -138,8 +151,21 @@ class Order(TimeStampedModel):
             models.Index(fields=["org", "store", "business_date"], name="order_org_store_date"),
             models.Index(fields=["org", "customer"], name="order_org_customer"),
             models.Index(fields=["org", "status"], name="order_org_status"),
-            # repeat deals of a period by payment time (channel statistics)
-            models.Index(fields=["org", "paid_at"], name="order_org_paid"),
+            # Deals of a period per consultant, read from the index alone (PostgreSQL)
+            models.Index(
+                fields=["org", "business_date"],
+                include=["store", "status", "is_deal", "consultant", "online_consultant"],
+                name="order_org_day_figures",
+            ),
+            # Repeat deals of a period by payment time per channel (channel statistics)
+            models.Index(
+                fields=["org", "paid_at"],
+                include=[
+                    "store", "is_deal", "deal_number", "customer_channel", "payable_amount",
+                    "refunded_amount",
+                ],
+                name="order_org_paid_figures",
+            ),  # fmt: skip
         ]
 
     def __str__(self):
@@ -396,6 +422,26 @@ class Payment(models.Model):
     business_date = models.DateField(_("业务日期"))
     by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Whom the money counts for (docs/reports.md, "Attribution"), copied from the order when it
+    # is taken (a refund: from the payment it returns): the order's consultant (开单人) and
+    # online consultant, the doctor of the order's visit (kept in step when the visit is
+    # triaged again), and the customer's source channel.
+    consultant = models.ForeignKey(
+        "org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
+    online_consultant = models.ForeignKey(
+        "org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
+    doctor = models.ForeignKey(
+        "org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
+    customer_channel = models.ForeignKey(
+        "customers.SourceChannel", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", db_index=False,
+    )  # fmt: skip
 
     class Meta:
         ordering = ["order_id", "id"]
@@ -411,6 +457,15 @@ class Payment(models.Model):
         indexes = [
             models.Index(fields=["org", "store", "business_date"], name="payment_org_store_date"),
             models.Index(fields=["org", "order"], name="payment_org_order"),
+            # A period's money per person and channel, read from the index alone (PostgreSQL)
+            models.Index(
+                fields=["org", "business_date"],
+                include=[
+                    "store", "method", "amount", "consultant", "online_consultant", "doctor",
+                    "customer_channel",
+                ],
+                name="payment_org_day_figures",
+            ),  # fmt: skip
         ]
 
     def __str__(self):

@@ -32,7 +32,7 @@ from yanzhi.customers.models import Customer, SourceChannel
 from yanzhi.org import policy
 from yanzhi.org.models import Organization, Staff, Store
 from yanzhi.org.services import ensure_period_open
-from yanzhi.sales import courses, membership, promotions
+from yanzhi.sales import attribution, courses, membership, promotions
 from yanzhi.sales import stock as sale_stock
 from yanzhi.sales.deals import is_deal
 from yanzhi.sales.models import (
@@ -250,6 +250,7 @@ def open_order(
         business_date=day,
         note=(note or "")[:200],
         created_by=by,
+        **attribution.for_new_order(customer),
     )
     order.save()
     order.order_no = f"{day:%Y%m%d}{order.pk:06d}"
@@ -602,6 +603,7 @@ def pay_order(
     request = PaymentRequest.objects.get(org_id=order.org_id, key=key) if key else None
     before = _snapshot(order)
     spend = ZERO
+    counts_for = attribution.for_payment(order) if lines else {}
     for n, line in enumerate(lines):
         payment = Payment(
             org_id=order.org_id,
@@ -612,6 +614,7 @@ def pay_order(
             request=request,
             business_date=day,
             by=by,
+            **counts_for,
         )
         if line.method == Payment.Method.STORED_VALUE:
             _take_from_card(order, payment, line, n, today, by)
@@ -633,14 +636,17 @@ def pay_order(
         definition = _definition_in_force(order.org_id)
         order.is_deal = is_deal(order, definition)
         order.deal_definition = definition
-    order.save()
-    customer_services.note_money(
+    dealt = first_payment and order.is_deal
+    deal_count = customer_services.note_money(
         customer_id=order.customer_id,
         spend_delta=spend,
         arrears_delta=order.arrears_amount - counted_arrears,
         paid_at=timezone.now(),
-        dealt_at=order.paid_at if first_payment and order.is_deal else None,
+        dealt_at=order.paid_at if dealt else None,
     )
+    if dealt:
+        order.deal_number = deal_count
+    order.save()
     if first_payment:
         _grant_purchases(order, day=day, by=by)
     # Hooks (yanzhi.sales.stock, yanzhi.sales.membership): goods leave stock once the order is
@@ -793,6 +799,7 @@ def _return_money(order: Order, amount: Decimal, *, day: date, by: Staff) -> Dec
             deposit=original.deposit,
             business_date=day,
             by=by,
+            **attribution.for_refund(original),
         )
         if original.method == Payment.Method.STORED_VALUE:
             StoredValueCard.objects.filter(pk=original.card_id).update(

@@ -153,6 +153,18 @@ class Execution(models.Model):
     )
     business_date = models.DateField(_("业务日期"))
     created_at = models.DateTimeField(auto_now_add=True)
+    # Whom the execution counts for in performance reports, fixed when it happens: the
+    # customer's consultant and online consultant then (a later handover does not move past
+    # work), and the value of the sessions (sessions × the course's value per session).
+    consultant = models.ForeignKey(
+        "org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False, verbose_name=_("责任咨询师"),
+    )  # fmt: skip
+    online_consultant = models.ForeignKey(
+        "org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False, verbose_name=_("网电咨询师"),
+    )  # fmt: skip
+    value_amount = MoneyField(_("执行业绩"), default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -163,6 +175,15 @@ class Execution(models.Model):
             models.Index(fields=["org", "lot_no"], name="execution_org_lot"),
             models.Index(fields=["org", "customer", "created_at"], name="execution_org_customer"),
             models.Index(fields=["org", "store", "business_date"], name="execution_org_store_day"),
+            # A period's executions per person, read from the index alone (PostgreSQL)
+            models.Index(
+                fields=["org", "business_date"],
+                include=[
+                    "store", "consultant", "online_consultant", "performed_by", "assistant",
+                    "sessions", "value_amount",
+                ],
+                name="execution_org_day_figures",
+            ),  # fmt: skip
         ]
 
     def __str__(self):

@@ -321,7 +321,11 @@ def execute_session(
     ensure_period_open(store.pk, business_date)
 
     customer_services.lock_summary(entitlement.customer_id)
-    entitlement = Entitlement.objects.select_for_update().get(pk=entitlement.pk)
+    entitlement = (
+        Entitlement.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=entitlement.pk)
+    )
     if entitlement.status == Entitlement.Status.EXHAUSTED:
         message = _("该疗程剩余次数不足")
         raise BusinessError("no_sessions_left", message, fields={"sessions": [message]}, status=409)
@@ -352,6 +356,10 @@ def execute_session(
         performed_by=by,
         assistant=assistant,
         visit=visit,
+        # whom it counts for, fixed now (docs/reports.md, "Attribution")
+        consultant_id=entitlement.customer.consultant_id,
+        online_consultant_id=entitlement.customer.online_consultant_id,
+        value_amount=to_money(sessions * entitlement.unit_value_amount),
         device=device.strip()[:100],
         energy=energy.strip()[:100],
         dose=dose.strip()[:100],

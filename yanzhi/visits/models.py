@@ -66,6 +66,17 @@ class Visit(TimeStampedModel):
         "org.Staff", on_delete=models.SET_NULL, null=True, related_name="+"
     )
     note = models.CharField(_("备注"), max_length=300, blank=True)
+    # The customer's source channel, kept on the row so a month's channel statistics count
+    # visits without joining every customer of the chain; it follows the customer's channel
+    # when that is corrected (customers.services.update_customer).
+    customer_channel = models.ForeignKey(
+        "customers.SourceChannel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         ordering = ["-arrived_at", "-id"]
@@ -83,6 +94,12 @@ class Visit(TimeStampedModel):
             models.Index(fields=["org", "customer", "arrived_at"], name="visit_org_customer"),
             models.Index(fields=["org", "consultant", "day"], name="visit_org_consultant_day"),
             models.Index(fields=["org", "doctor", "day"], name="visit_org_doctor_day"),
+            # A month of the chain's visits by channel, read from the index alone (PostgreSQL)
+            models.Index(
+                fields=["org", "day"],
+                include=["store", "customer_channel", "visit_type"],
+                name="visit_org_day_figures",
+            ),
         ]
 
     def __str__(self):

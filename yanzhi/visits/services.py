@@ -240,6 +240,7 @@ def register_arrival(
         arrived_at=arrived_at,
         registered_by=by,
         note=note,
+        customer_channel_id=customer.source_channel_id,
     )
     customer_services.link_customer_to_store(customer, store_id=store.pk)
     customer_services.note_visit(
@@ -322,6 +323,7 @@ def triage(
         doctor, store_id=visit.store_id, org_id=visit.org_id, role=policy.DOCTOR, field="doctor"
     )
     before = _snapshot(visit)
+    doctor_changed = doctor is not None and doctor.pk != visit.doctor_id
     if consultant is not None:
         visit.consultant = consultant
     if doctor is not None:
@@ -329,6 +331,11 @@ def triage(
     visit.triaged_at = timezone.now()
     visit.save(update_fields=["consultant", "doctor", "triaged_at", "updated_at"])
     _record_change(by, "visit.triaged", visit, before)
+    if doctor_changed:
+        # Money already taken on the visit's orders counts for the visit's doctor (接诊实收).
+        events.emit(
+            "visit.doctor_changed", visit_id=visit.pk, org_id=visit.org_id, doctor_id=doctor.pk
+        )
     _start_team(visit.customer, consultant=consultant, doctor=doctor, by=by)
     return visit
 
@@ -485,4 +492,12 @@ def rebuild_visit_facts(org_id: int | None = None) -> int:
         last_visit_type=Coalesce(
             Subquery(visits.order_by("-arrived_at", "-id").values("visit_type")[:1]), Value("")
         ),
+    )
+
+
+def follow_customer_channel(*, customer_id: int, org_id: int, channel_id: int | None) -> None:
+    """The customer's source channel was corrected: their visits count for the new channel
+    (handler of "customer.channel_changed")."""
+    Visit.objects.filter(org_id=org_id, customer_id=customer_id).update(
+        customer_channel_id=channel_id
     )

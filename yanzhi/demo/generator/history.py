@@ -109,6 +109,9 @@ class OrderState:
     line_items: list  # ItemInfo per line
     payments: list = field(default_factory=list)  # [payment id, method, amount, card]
     refunded_payments: dict = field(default_factory=dict)  # payment id → refunded fen
+    # whom its money counts for: (consultant, online consultant, visit's doctor, channel)
+    credit: tuple = (None, None, None, None)
+    deal_number: int | None = None
 
 
 @dataclass
@@ -426,7 +429,8 @@ class HistoryBuilder:
                 order.payments.append([pid, method, amount, card])
                 rows["sales_payment"].append(
                     (pid, org, store.id, order.id, method, money(amount), None,
-                     card.id if card else None, None, None, None, c.day(day), cashier, c.ts(ts))
+                     card.id if card else None, None, None, None, c.day(day), cashier, c.ts(ts),
+                     *order.credit)
                 )  # fmt: skip
                 if card is not None:
                     card.balance -= amount
@@ -522,7 +526,7 @@ class HistoryBuilder:
             rows["treatments_execution"].append(
                 (eid, org, store.id, cid, course.id, item.id, 1, performer, assistant, visit["id"],
                  device, energy, dose, sites, lot, "", c.ts_or_none(confirmed), method, c.day(day),
-                 c.ts(ts))
+                 c.ts(ts), consultant, online_consultant, money(course.unit_value))
             )  # fmt: skip
             rows["treatments_entitlementledger"].append(
                 (self.nid("entitlement_ledger"), course.id, -1, course.remaining, "executed",
@@ -582,7 +586,8 @@ class HistoryBuilder:
                 rid = self.nid("payment")
                 rows["sales_payment"].append(
                     (rid, org, store.id, order.id, method, money(-take), pid,
-                     card.id if card else None, None, None, None, c.day(day), cashier, c.ts(ts))
+                     card.id if card else None, None, None, None, c.day(day), cashier, c.ts(ts),
+                     *order.credit)
                 )  # fmt: skip
                 if card is not None:
                     card.balance += take
@@ -719,6 +724,8 @@ class HistoryBuilder:
                     [k for k in cards if k.status == "active" and not k.frozen and k.balance > 0],
                     line_amounts,
                 )  # fmt: skip
+                order.credit = (v_consultant, online_consultant, v_doctor, channel_id)
+                order.deal_number = deal_count + 1  # every generated order is a deal
                 orders.append(order)
                 pay_rows(order, store, day, paid_at, money_lines, cashier)
                 spend += sum(a for m, a, _k in money_lines if m in SPEND)
@@ -769,7 +776,7 @@ class HistoryBuilder:
                  c.ts(t + MINUTE) if confirmed_by else None, "left", v_consultant, v_doctor,
                  c.ts(escorted), c.ts(t), c.ts(escorted), c.ts_or_none(diagnosed),
                  c.ts_or_none(visit["treated"]), c.ts_or_none(post_care), c.ts(left),
-                 automatically, front, "", c.ts(t), c.ts(left))
+                 automatically, front, "", c.ts(t), c.ts(left), channel_id)
             )  # fmt: skip
             visit_closes.append(left)
             visits_done += 1
@@ -982,6 +989,9 @@ class HistoryBuilder:
                     *row[16:24],
                     c.ts(row[24]),
                     c.ts(row[25]),
+                    online_consultant,
+                    channel_id,
+                    order.deal_number,
                 )
             )
             rows["sales_orderline"].extend(tuple(line) for line in order.lines)

@@ -72,14 +72,14 @@ VISIT = table(
     """id org_id store_id customer_id appointment_id day visit_type proposed_visit_type
     type_confirmed_by_id type_confirmed_at status consultant_id doctor_id triaged_at arrived_at
     escorted_at diagnosed_at treated_at post_care_at left_at left_automatically registered_by_id
-    note created_at updated_at""",
+    note created_at updated_at customer_channel_id""",
 )
 ORDER = table(
     Order,
     """id org_id store_id customer_id visit_id consultant_id order_no order_type sales_channel_id
     status list_amount discount_amount payable_amount paid_amount refunded_amount arrears_amount
     is_deal approval_status deal_definition_id business_date submitted_at paid_at note
-    created_by_id created_at updated_at""",
+    created_by_id created_at updated_at online_consultant_id customer_channel_id deal_number""",
 )
 ORDER_LINE = table(
     OrderLine,
@@ -94,7 +94,8 @@ CARD = table(
 PAYMENT = table(
     Payment,
     """id org_id store_id order_id method amount refund_of_id card_id coupon_id deposit_id
-    request_id business_date by_id created_at""",
+    request_id business_date by_id created_at consultant_id online_consultant_id doctor_id
+    customer_channel_id""",
 )
 CARD_LEDGER = table(
     StoredValueLedger,
@@ -113,7 +114,8 @@ EXECUTION = table(
     Execution,
     """id org_id store_id customer_id entitlement_id item_id sessions performed_by_id
     assistant_id visit_id device energy dose injection_sites lot_no notes customer_confirmed_at
-    confirmation_method business_date created_at""",
+    confirmation_method business_date created_at consultant_id online_consultant_id
+    value_amount""",
 )
 TASK = table(
     FollowupTask,

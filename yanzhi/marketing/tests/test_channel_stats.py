@@ -218,3 +218,32 @@ def test_money_in_fen_adds_up_exactly(march, chain, store_a, meituan, store_a_ma
     # then
     assert after.revenue - before.revenue == Decimal("0.30")
     assert str(after.revenue) == "1200.30"
+
+
+def test_a_corrected_channel_takes_the_customers_history_along(
+    march, store_a_manager, soyoung, django_assert_num_queries
+):
+    # given ca (美团) with a first arrival, a first deal of ¥1000 and a repurchase of ¥200
+    scope = scope_for(store_a_manager)
+    rows, _total = queries.channel_stats(scope, **MARCH)
+    x_before = by_name(rows)["新氧"]
+    # when ca's source channel is corrected to 新氧
+    from yanzhi.customers.services import update_customer
+
+    update_customer(march["ca"], by=store_a_manager, source_channel=soyoung.pk)
+    # then ca's arrival, deals and money count for 新氧; 美团 keeps cb's second deal, which was
+    # refunded (no money, a repurchase worth ¥0)
+    with django_assert_num_queries(4):
+        rows, total = queries.channel_stats(scope, **MARCH)
+    m, x = by_name(rows)["美团点评"], by_name(rows)["新氧"]
+    assert (m.arrivals, m.first_arrivals, m.first_deals, m.second_deals) == (0, 0, 0, 1)
+    assert (m.repurchases, m.repurchase_amount, m.revenue) == (1, Decimal("0.00"), Decimal("0.00"))
+    assert (x.arrivals - x_before.arrivals, x.first_arrivals - x_before.first_arrivals) == (1, 1)
+    assert (x.first_deals, x.second_deals, x.repurchases) == (
+        x_before.first_deals + 1,
+        x_before.second_deals + 1,
+        x_before.repurchases + 1,
+    )
+    assert x.revenue - x_before.revenue == Decimal("1200.00")
+    assert x.repurchase_amount - x_before.repurchase_amount == Decimal("200.00")
+    assert total.revenue == Decimal("1200.00")

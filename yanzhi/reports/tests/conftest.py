@@ -119,6 +119,7 @@ def world(
     with time_machine.travel("2026-02-10 15:00:00+08:00", tick=True):
         wang = make_customer(store_a, name="王一", consultant=consultant)
         Customer.objects.filter(pk=wang.pk).update(online_consultant=store_a_online_consultant)
+        wang.refresh_from_db()
         o0 = order(wang, consultant, [(cream.pk, 1, 0)])
         pay(o0, store_a_cashier, PaymentLine("cash", Decimal("100")))
 
