@@ -119,25 +119,48 @@ def repurchase_window(
     scope: Scope, *, start: datetime, end: datetime, as_of: datetime, store_id: int | None = None
 ) -> RepurchaseWindow:
     """The cohort of customers whose first deal falls in [start, end): how many bought again and
-    when, counted only over windows that have fully elapsed by `as_of`. One query."""
+    when, counted only over windows that have fully elapsed by `as_of`. One query, grouped by
+    two small numbers per customer — the month after the first deal in which the second came
+    (1–12, 13 = later, none) and how many whole months have passed since the first deal (0–12)
+    — from which every figure is added up here: each customer is compared with the month
+    bounds once, instead of once per figure (37 filtered counts over a year's cohort)."""
     cohort = summaries_for(scope).filter(first_deal_at__gte=start, first_deal_at__lt=end)
     if store_id is not None:
         cohort = cohort.filter(store_id=store_id)
     first = F("first_deal_at")
-    has_second = Q(second_deal_at__isnull=False)
-    aggregates = {
-        "customers": Count("pk"),
-        "repurchased": Count("pk", filter=has_second),
-        "later": Count("pk", filter=Q(second_deal_at__gt=first + _days(INSIDE_DAYS))),
+    later = CURVE_MONTHS + 1
+    second_month = Case(
+        When(second_deal_at__isnull=True, then=Value(None)),
+        *(
+            When(second_deal_at__lte=first + _days(k * MONTH_DAYS), then=Value(k))
+            for k in range(1, CURVE_MONTHS + 1)
+        ),
+        default=Value(later),
+        output_field=IntegerField(),
+    )
+    months_passed = Case(
+        *(
+            When(first_deal_at__lte=as_of - _days(k * MONTH_DAYS), then=Value(k))
+            for k in range(CURVE_MONTHS, 0, -1)
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    groups = [
+        (row["second_month"], row["months_passed"], row["n"])
+        for row in cohort.order_by()
+        .values(second_month=second_month, months_passed=months_passed)
+        .annotate(n=Count("pk"))
+    ]
+    row = {
+        "customers": sum(n for _s, _p, n in groups),
+        "repurchased": sum(n for s, _p, n in groups if s is not None),
+        "later": sum(n for s, _p, n in groups if s == later),
     }
     for k in range(1, CURVE_MONTHS + 1):
-        upto = Q(second_deal_at__lte=first + _days(k * MONTH_DAYS))
-        after = has_second if k == 1 else Q(second_deal_at__gt=first + _days((k - 1) * MONTH_DAYS))
-        closed = Q(first_deal_at__lte=as_of - _days(k * MONTH_DAYS))
-        aggregates[f"m{k}"] = Count("pk", filter=after & upto)
-        aggregates[f"closed{k}"] = Count("pk", filter=closed)
-        aggregates[f"within{k}"] = Count("pk", filter=closed & upto)
-    row = cohort.aggregate(**aggregates)
+        row[f"m{k}"] = sum(n for s, _p, n in groups if s == k)
+        row[f"closed{k}"] = sum(n for _s, p, n in groups if p >= k)
+        row[f"within{k}"] = sum(n for s, p, n in groups if p >= k and s is not None and s <= k)
     curve = [
         CurveMonth(
             month=k,
