@@ -46,6 +46,9 @@ class Operation:
     setup: Callable[[int], object] | None = (
         None  # untimed, before iteration i (e.g. an order to pay)
     )
+    # untimed, after iteration i (e.g. the customer who arrived leaves again, so that the
+    # store's day does not grow with every benchmark run)
+    teardown: Callable[[int], object] | None = None
 
 
 @dataclass
@@ -120,6 +123,8 @@ def measure(op: Operation, iterations: int, warmup: int = 3) -> Result:
             if op.setup is not None:
                 op.setup(i)
             op.run(i)
+            if op.teardown is not None:
+                op.teardown(i)
         wall = 0.0
         for i in range(warmup, warmup + iterations):
             if op.setup is not None:
@@ -133,6 +138,8 @@ def measure(op: Operation, iterations: int, warmup: int = 3) -> Result:
             result.sql_seconds.append(meter.seconds)
             result.slowest_sql_seconds.append(meter.slowest)
             result.queries.append(meter.count)
+            if op.teardown is not None:
+                op.teardown(i)
         result.wall = wall
         if op.reference is not None:
             for i in range(warmup, warmup + iterations):
