@@ -1,7 +1,8 @@
 """Customers (会员/客户), their summary row, tags, channels, phone verification and consents."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
 from yanzhi.core.models import TimeStampedModel
@@ -175,6 +176,9 @@ class Customer(TimeStampedModel):
     phone_tail = models.CharField(max_length=4, editable=False)
     name_pinyin = models.CharField(max_length=120, editable=False, blank=True)
     name_initials = models.CharField(max_length=30, editable=False, blank=True)
+    # The name without its first character: "contains" searches for a given name (志强 finds
+    # 朱志强) become prefix searches on it (docs/decisions.md, "Speed at chain size").
+    name_rest = models.CharField(max_length=49, editable=False, blank=True)
     created_by = models.ForeignKey(
         "org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -211,6 +215,31 @@ class Customer(TimeStampedModel):
                 name="customer_org_initials_prefix",
                 opclasses=["int8_ops", "varchar_pattern_ops"],
             ),
+            # A store's own customers by search key (the front desk's search), the same keys
+            # as its linked customers' (CustomerStoreLink).
+            models.Index(
+                fields=["org", "store", "name"],
+                name="customer_store_name_prefix",
+                opclasses=["int8_ops", "int8_ops", "varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["org", "store", "name_rest"],
+                name="customer_store_rest_prefix",
+                opclasses=["int8_ops", "int8_ops", "varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["org", "store", "name_pinyin"],
+                name="customer_store_pinyin_prefix",
+                opclasses=["int8_ops", "int8_ops", "varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["org", "store", "name_initials"],
+                name="customer_store_initials_prefix",
+                opclasses=["int8_ops", "int8_ops", "varchar_pattern_ops"],
+            ),
+            # The rare long names (4+ characters), where a typed text can sit past the second
+            # character.
+            models.Index(F("org"), F("store"), Length("name"), name="customer_store_name_length"),
             models.Index(
                 fields=["org", "store", "consultant"], name="customer_org_store_consultant"
             ),
@@ -269,12 +298,24 @@ class MembershipLevelChange(models.Model):
 
 class CustomerStoreLink(models.Model):
     """A customer of another store who is served here (booked or arrived in this store):
-    this store's staff may then see them, as they may see the store's own customers."""
+    this store's staff may then see them, as they may see the store's own customers.
+
+    The link carries copies of the customer's search keys, so that a store's search finds its
+    linked customers by an index range scan as it finds its own; customers.services writes
+    them with the link and rewrites them in the transaction that changes the name or phone."""
 
     org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="store_links")
     store = models.ForeignKey("org.Store", on_delete=models.CASCADE)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Copies of Customer.name, name_rest, name_pinyin, name_initials and phone_tail.
+    name = models.CharField(max_length=50, editable=False, blank=True)
+    name_rest = models.CharField(max_length=49, editable=False, blank=True)
+    name_pinyin = models.CharField(max_length=120, editable=False, blank=True)
+    name_initials = models.CharField(max_length=30, editable=False, blank=True)
+    phone_tail = models.CharField(max_length=4, editable=False, blank=True)
+
+    SEARCH_KEYS = ("name", "name_rest", "name_pinyin", "name_initials", "phone_tail")
 
     class Meta:
         ordering = ["created_at"]
@@ -284,7 +325,29 @@ class CustomerStoreLink(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["org", "store", "customer"], name="customer_link_org_store")
+            models.Index(fields=["org", "store", "customer"], name="customer_link_org_store"),
+            models.Index(
+                fields=["org", "store", "name"],
+                name="link_store_name_prefix",
+                opclasses=["int8_ops", "int8_ops", "varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["org", "store", "name_rest"],
+                name="link_store_rest_prefix",
+                opclasses=["int8_ops", "int8_ops", "varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["org", "store", "name_pinyin"],
+                name="link_store_pinyin_prefix",
+                opclasses=["int8_ops", "int8_ops", "varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["org", "store", "name_initials"],
+                name="link_store_initials_prefix",
+                opclasses=["int8_ops", "int8_ops", "varchar_pattern_ops"],
+            ),
+            models.Index(fields=["org", "store", "phone_tail"], name="link_store_phone_tail"),
+            models.Index(F("org"), F("store"), Length("name"), name="link_store_name_length"),
         ]
 
     def __str__(self):

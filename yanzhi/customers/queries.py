@@ -4,7 +4,19 @@
 import re
 from dataclasses import dataclass
 
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    Expression,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Length
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
@@ -124,11 +136,17 @@ def match_q(qs: QuerySet[Customer], q: str) -> QuerySet[Customer]:
     """Filter by what was typed: a full phone, a phone tail, digits (phone prefix or member
     number), an ID number, Latin letters (pinyin or initials), or Chinese (the name).
     Adds `match_rank` (0 = the better match) for ordering."""
+    cond, rank = _match(q)
+    return qs.filter(cond).annotate(match_rank=rank)
+
+
+def _match(q: str) -> tuple[Q, Expression]:
+    """The condition a search `q` puts on customers, and its rank expression."""
     q = (q or "").strip()
-    if not q:
-        return qs.annotate(match_rank=Value(0, output_field=IntegerField()))
-    compact = normalize_mobile(q)
     rank = Value(0, output_field=IntegerField())
+    if not q:
+        return Q(), rank
+    compact = normalize_mobile(q)
     if compact.isdigit() and len(compact) == 11:
         cond = Q(phone=compact) | Q(member_no=compact)
     elif ID_CARD_RE.match(q):
@@ -156,7 +174,7 @@ def match_q(qs: QuerySet[Customer], q: str) -> QuerySet[Customer]:
         )
     else:
         cond = Q(member_no__istartswith=q) | Q(name__icontains=q)
-    return qs.filter(cond).annotate(match_rank=rank)
+    return cond, rank
 
 
 def store_ordering(store: Store | None) -> list:
@@ -175,6 +193,28 @@ def result_fields(store: Store | None) -> list[str]:
     return list((store.search_fields if store else None) or DEFAULT_SEARCH_FIELDS)
 
 
+# What each result column reads through a foreign key (customers.display.cell).
+SEARCH_RELATED = {
+    "age": ("store",),  # the store's time zone gives "today"
+    "store": ("store",),
+    "consultant": ("consultant", "online_consultant"),
+    "doctor": ("doctor",),
+    "source_channel": ("source_channel",),
+    "last_visit_at": ("summary",),
+}
+
+
+def _with_results(qs: QuerySet[Customer], fields) -> QuerySet[Customer]:
+    """The search box's rows with only the related rows its columns show: each join costs
+    the planner more than the executor at a million customers."""
+    related = {name for field in fields for name in SEARCH_RELATED.get(field, ())}
+    if related:
+        qs = qs.select_related(*sorted(related))
+    if "tags" in fields:
+        qs = qs.prefetch_related("tags")
+    return qs
+
+
 def _with_display(qs: QuerySet[Customer], fields) -> QuerySet[Customer]:
     qs = qs.select_related("store", "consultant", "online_consultant", "doctor", "source_channel")
     qs = qs.select_related("summary", "member_level")
@@ -189,41 +229,82 @@ def search_customers(scope: Scope, q: str, store: Store | None, *, limit: int = 
     if not q:
         return []
     ordering = store_ordering(store)
+    fields = result_fields(store)
+    if scope.store_ids is not None:
+        candidates = _store_candidates(scope, q, limit)
+        if candidates is not None:
+            # The candidates are the matches (the keys are exact copies); the rank and the
+            # scope (a consultant's own customers) are applied to them. The condition is not
+            # repeated: the planner would read its chain-wide index instead of the ids.
+            _cond, rank = _match(q)
+            qs = customers_for(scope).filter(pk__in=candidates).annotate(match_rank=rank)
+            return list(_with_results(qs, fields).order_by("match_rank", *ordering)[:limit])
     if HAN_RE.search(q) and not ID_CARD_RE.match(q):
         # A name: those starting with it (an index range scan), then, when they do not fill
-        # the list, those containing it elsewhere (a scan of the scope's customers).
-        named = _with_display(customers_for(scope), result_fields(store))
+        # the list, those containing it elsewhere (for HQ a scan of the chain's customers).
+        named = _with_results(customers_for(scope), fields)
         found = list(
             named.filter(name__startswith=q)
             .annotate(match_rank=Value(0, output_field=IntegerField()))
             .order_by(*ordering)[:limit]
         )
         if len(found) < limit:
-            elsewhere = named.filter(name__contains=q)
-            if scope.store_ids is not None:
-                # Read through the scope's stores (indexed), not the whole chain's customers.
-                elsewhere = elsewhere.filter(pk__in=_store_customer_ids(scope, q))
             found += list(
-                elsewhere.exclude(name__startswith=q)
+                named.filter(name__contains=q)
+                .exclude(name__startswith=q)
                 .annotate(match_rank=Value(1, output_field=IntegerField()))
                 .order_by(*ordering)[: limit - len(found)]
             )
         return found
-    qs = match_q(customers_for(scope), q)
-    qs = _with_display(qs, result_fields(store))
+    qs = _with_results(match_q(customers_for(scope), q), fields)
     return list(qs.order_by("match_rank", *ordering)[:limit])
 
 
-def _store_customer_ids(scope: Scope, name_part: str) -> list[int]:
-    """Customers of the scope's stores (home store or linked) whose name contains the text:
-    two index range scans by store, at most a few hundred ids."""
-    home = Customer.objects.filter(
-        org_id=scope.org_id, store_id__in=scope.store_ids, name__contains=name_part
-    ).values_list("pk", flat=True)[:500]
-    linked = CustomerStoreLink.objects.filter(
-        org_id=scope.org_id, store_id__in=scope.store_ids, customer__name__contains=name_part
-    ).values_list("customer_id", flat=True)[:500]
-    return [*home, *linked]
+def _store_candidates(scope: Scope, q: str, limit: int) -> list[int] | None:
+    """Ids of the customers of the scope's stores (own or linked) that the search `q`
+    matches, found by index range scans on the stores' own customers and on their links
+    (which carry the customers' search keys): a few hundred ids at most for a name. None
+    when `q` is not searched by these keys (a full phone, ID or member number is unique in
+    the chain and found directly)."""
+    compact = normalize_mobile(q)
+    if compact.isdigit() and len(compact) == 4:
+        return _store_key_ids(scope, Q(phone_tail=compact), member_nos={compact})
+    if HAN_RE.search(q) and not ID_CARD_RE.match(q):
+        ids = _store_key_ids(scope, Q(name__startswith=q))
+        if len(ids) >= limit and scope.owner_ids is None:
+            return ids  # the names starting with it fill the list
+        # Names containing it further on: right after the first character (a given name,
+        # 志强 in 朱志强) by the name_rest key, later only in the rare longer names.
+        later = Q(name_length__gte=len(q) + 2, name__contains=q)
+        return ids + _store_key_ids(scope, Q(name_rest__startswith=q), later)
+    if LATIN_RE.match(q):
+        low = q.lower()
+        return _store_key_ids(
+            scope,
+            Q(name_initials__startswith=low),
+            Q(name_pinyin__startswith=low),
+            member_nos={q, q.upper()},
+        )
+    return None
+
+
+def _store_key_ids(scope: Scope, *keys: Q, member_nos=()) -> list[int]:
+    """Customers of the scope's stores matching any of `keys`: the stores' own customers and
+    their links, each key by an index leading with (org, store, key); and the customers of
+    the chain with one of `member_nos` (unique). One statement, a UNION of index scans (one
+    branch per key: an OR of keys made PostgreSQL read the chain-wide index instead)."""
+    own = Customer.objects.filter(org_id=scope.org_id, store_id__in=scope.store_ids)
+    linked = CustomerStoreLink.objects.filter(org_id=scope.org_id, store_id__in=scope.store_ids)
+    own, linked = own.alias(name_length=Length("name")), linked.alias(name_length=Length("name"))
+    # Unordered parts: a compound statement takes no ORDER BY in them (the models' default).
+    parts = []
+    for key in keys:
+        parts.append(own.filter(key).order_by().values_list("pk", flat=True))
+        parts.append(linked.filter(key).order_by().values_list("customer_id", flat=True))
+    if member_nos:
+        by_member_no = Customer.objects.filter(org_id=scope.org_id, member_no__in=member_nos)
+        parts.append(by_member_no.order_by().values_list("pk", flat=True))
+    return list(parts[0].union(*parts[1:]))
 
 
 def referrer_candidates(scope: Scope, q: str, store: Store | None) -> list[tuple[int, str]]:

@@ -239,6 +239,12 @@ def _search_keys(customer: Customer) -> None:
     customer.phone_tail = customer.phone[-4:]
     customer.name_pinyin = name_pinyin(customer.name)[:120]
     customer.name_initials = name_initials(customer.name)[:30]
+    customer.name_rest = customer.name[1:][:49]
+
+
+def _link_keys(customer: Customer) -> dict[str, str]:
+    """The search keys a store link copies from its customer."""
+    return {key: getattr(customer, key) for key in CustomerStoreLink.SEARCH_KEYS}
 
 
 def _next_member_no(org_id: int) -> str:
@@ -382,6 +388,7 @@ def update_customer(customer: Customer, *, by: Staff, **changes) -> Customer:
     customer = Customer.objects.select_for_update().select_related("store").get(pk=customer.pk)
     before = _audit_snapshot(customer)
     channel_before = customer.source_channel_id
+    keys_before = _link_keys(customer)
     today = store_today(customer.store)
     data = {
         f: changes.get(f, getattr(customer, f))
@@ -448,6 +455,10 @@ def update_customer(customer: Customer, *, by: Staff, **changes) -> Customer:
             exclude_pk=customer.pk,
         )
         raise
+    keys = _link_keys(customer)
+    if keys != keys_before:
+        # The store links carry copies of the keys: a store's search must find the new name.
+        CustomerStoreLink.objects.filter(customer_id=customer.pk).update(**keys)
     old, new = audit.changed(before, _audit_snapshot(customer))
     if new:
         audit.record(by, "customer.updated", customer, before=old, after=new)
@@ -498,11 +509,24 @@ def assign_team(
 
 @transaction.atomic
 def link_customer_to_store(customer: Customer, *, store_id: int) -> None:
-    """Let another store's staff serve this customer (booked or arrived there)."""
+    """Let another store's staff serve this customer (booked or arrived there); the link
+    carries the customer's search keys."""
     if store_id == customer.store_id:
         return
+    if CustomerStoreLink.objects.filter(customer_id=customer.pk, store_id=store_id).exists():
+        return
+    # The keys come from the locked row, not from the caller's instance: a rename committing
+    # meanwhile (update_customer rewrites the links it sees) cannot leave this link behind.
+    # NO KEY UPDATE waits for update_customer's lock but not for the foreign-key checks of
+    # rows pointing at the customer.
+    keys = (
+        Customer.objects.select_for_update(no_key=True)
+        .filter(pk=customer.pk)
+        .values(*CustomerStoreLink.SEARCH_KEYS)
+        .get()
+    )
     CustomerStoreLink.objects.get_or_create(
-        customer=customer, store_id=store_id, defaults={"org_id": customer.org_id}
+        customer=customer, store_id=store_id, defaults={"org_id": customer.org_id, **keys}
     )
 
 

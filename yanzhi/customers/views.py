@@ -38,8 +38,18 @@ PAGE_SIZE = 20
 
 
 def _current_store(request) -> Store | None:
-    store_id = request.scope.current_store_id
-    return stores_for(request.scope).filter(pk=store_id).first() if store_id else None
+    scope = request.scope
+    store_id = scope.current_store_id
+    if not store_id:
+        return None
+    if scope.store_ids is not None:
+        # A store role's stores come loaded with the signed-in staff member
+        # (org.backends.StaffBackend): no query for what stores_for(scope) would return.
+        for store in request.user.stores.all():
+            if store.pk == store_id and store.is_active and store.org_id == scope.org_id:
+                return store
+        return None
+    return stores_for(scope).filter(pk=store_id).first()
 
 
 def _add_errors(form, error: BusinessError) -> None:

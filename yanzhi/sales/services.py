@@ -596,9 +596,11 @@ def pay_order(
         }
         raise _error("overpaid", message, "payments", 422)
     if order.status == Order.Status.PENDING and any(ln.promotion_id for ln in order.lines.all()):
-        # Promotion limits per customer: lock the customer so that two orders of the same
-        # customer cannot both take the last promotional unit.
-        Customer.objects.select_for_update().filter(pk=order.customer_id).first()
+        # Promotion limits per customer: two orders of the same customer cannot both take the
+        # last promotional unit. The customer's summary is the per-customer lock, taken before
+        # the customer row as everywhere else (an arrival, the membership refresh below).
+        if customer_services.lock_summary(order.customer_id) is None:
+            Customer.objects.select_for_update().filter(pk=order.customer_id).first()
         promotions.recheck_limits(order)
     request = PaymentRequest.objects.get(org_id=order.org_id, key=key) if key else None
     before = _snapshot(order)

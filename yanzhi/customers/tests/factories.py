@@ -23,6 +23,7 @@ def make_customer(
         phone_tail=phone[-4:],
         name_pinyin=name_pinyin(name),
         name_initials=name_initials(name),
+        name_rest=name[1:],
         consultant=consultant,
         doctor=doctor,
         **extra,

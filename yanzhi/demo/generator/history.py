@@ -951,7 +951,7 @@ class HistoryBuilder:
              c.day(c.day_number(birth)) if birth else None, phone, verified, id_card, channel_id,
              referrer, consultant, online_consultant, doctor, allergies, rng.choice(NOTES), consent,
              level_id, c.ts(level_since), money(rolling_now), phone[-4:], pinyin, initials,
-             created_by, c.ts(reg), c.ts(updated))
+             created_by, c.ts(reg), c.ts(updated), full_name[1:])
         )  # fmt: skip
         if rng.random() < 0.3:
             chosen = {self.tag_pick(rng) for _n in range(1 + (rng.random() < 0.3))}
@@ -964,8 +964,9 @@ class HistoryBuilder:
             )  # fmt: skip
         for store_id, since in sorted(links.items()):
             rows["customers_customerstorelink"].append(
-                (self.nid("store_link"), org, cid, store_id, c.ts(since))
-            )
+                (self.nid("store_link"), org, cid, store_id, c.ts(since), full_name,
+                 full_name[1:], pinyin, initials, phone[-4:])
+            )  # fmt: skip
         open_count = sum(1 for k in courses if k.status == "active" and k.remaining > 0)
         summary_updated = max([reg, *(m for m in activity_moments[-1:])])
         rows["customers_customersummary"].append(

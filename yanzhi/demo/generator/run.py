@@ -198,9 +198,13 @@ def _blocks(builder: HistoryBuilder, seed: int, count: int, workers: int):
         _BUILDER = None
 
 
-def _make_unique(customer_rows: list, registry: people.Registry, base: int) -> int:
-    """Phones and ID numbers unique in the chain, in customer order; returns redraws."""
+def _make_unique(
+    customer_rows: list, registry: people.Registry, base: int, link_rows: list = ()
+) -> int:
+    """Phones and ID numbers unique in the chain, in customer order, with the phone tails
+    the customers' store links copy; returns redraws."""
     redrawn = 0
+    tails = {}
     for n, row in enumerate(customer_rows):
         index = row[0] - base
         phone = registry.unique_phone(index, row[8])
@@ -209,7 +213,11 @@ def _make_unique(customer_rows: list, registry: people.Registry, base: int) -> i
             row = list(row)
             row[8], row[22], row[10] = phone, phone[-4:], id_card
             customer_rows[n] = tuple(row)
+            tails[row[0]] = row[22]
             redrawn += 1
+    for n, link in enumerate(link_rows):
+        if link[2] in tails and link[-1] != tails[link[2]]:
+            link_rows[n] = (*link[:-1], tails[link[2]])
     return redrawn
 
 
@@ -275,7 +283,7 @@ def generate(
         for tables in _blocks(builder, seed, blocks, workers):
             report.wait_seconds += time.perf_counter() - waited
             customer_rows = tables[T.CUSTOMER.name]
-            _make_unique(customer_rows, registry, bases["customer"])
+            _make_unique(customer_rows, registry, bases["customer"], tables[T.STORE_LINK.name])
             before = writer.seconds
             for table in T.HISTORY_TABLES:
                 writer.write(table, tables[table.name])

@@ -41,7 +41,7 @@ CUSTOMER = table(
     """id org_id store_id member_no name salutation gender birth_date phone phone_verified_at
     id_card source_channel_id referrer_id consultant_id online_consultant_id doctor_id allergies
     notes marketing_consent member_level_id member_level_since rolling_spend_amount phone_tail
-    name_pinyin name_initials created_by_id created_at updated_at""",
+    name_pinyin name_initials created_by_id created_at updated_at name_rest""",
 )
 CUSTOMER_TAGS = table(None, "id customer_id tag_id", name=Customer.tags.through._meta.db_table)
 SUMMARY = table(
@@ -51,7 +51,11 @@ SUMMARY = table(
     open_course_count last_active_at activity activity_since day_start_on day_start_tags
     updated_at""",
 )
-STORE_LINK = table(CustomerStoreLink, "id org_id customer_id store_id created_at")
+# The search keys copied from the customer come last (run._make_unique rewrites phone_tail).
+STORE_LINK = table(
+    CustomerStoreLink,
+    "id org_id customer_id store_id created_at name name_rest name_pinyin name_initials phone_tail",
+)
 LEVEL_CHANGE = table(
     MembershipLevelChange,
     """id org_id customer_id from_level_id to_level_id rolling_spend_amount window_months reason

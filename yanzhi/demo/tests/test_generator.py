@@ -21,7 +21,7 @@ from yanzhi.core.validators import (
     validate_id_card,
 )
 from yanzhi.customers import activity
-from yanzhi.customers.models import Customer, CustomerSummary
+from yanzhi.customers.models import Customer, CustomerStoreLink, CustomerSummary
 from yanzhi.customers.queries import search_customers
 from yanzhi.customers.tests.factories import make_customer
 from yanzhi.demo.generator.chain import BENCH_PASSWORD
@@ -162,7 +162,16 @@ def test_identities_are_valid_unique_and_searchable(chain):
         assert c.phone_tail == c.phone[-4:]
         assert c.name_pinyin == name_pinyin(c.name)[:120]
         assert c.name_initials == name_initials(c.name)[:30]
+        assert c.name_rest == c.name[1:]
         assert c.salutation.startswith(c.name[:1])
+    # the store links carry copies of their customer's keys
+    by_pk = {c.pk: c for c in customers}
+    links = list(CustomerStoreLink.objects.all())
+    assert links
+    for link in links:
+        c = by_pk[link.customer_id]
+        keys = ("name", "name_rest", "name_pinyin", "name_initials", "phone_tail")
+        assert [getattr(link, k) for k in keys] == [getattr(c, k) for k in keys]
     member_nos = [c.member_no for c in customers]
     assert len(set(member_nos)) == SIZE
     order_nos = list(Order.objects.values_list("order_no", flat=True))
