@@ -459,9 +459,17 @@ class CustomerSummary(models.Model):
             models.Index(fields=["org", "last_visit_type"], name="summary_org_last_type"),
             models.Index(fields=["org", "last_visit_at"], name="summary_org_last_visit"),
             models.Index(fields=["org", "deal_count"], name="summary_org_deals"),
-            models.Index(fields=["org", "first_deal_at"], name="summary_org_first_deal"),
+            # The repurchase window reads a year's first deals with their second deal from
+            # the index alone (PostgreSQL; SQLite ignores `include`).
             models.Index(
-                fields=["org", "store", "first_deal_at"], name="summary_org_store_first_deal"
+                fields=["org", "first_deal_at"],
+                include=["store", "second_deal_at"],
+                name="summary_org_first_deal_2nd",
+            ),
+            models.Index(
+                fields=["org", "store", "first_deal_at"],
+                include=["second_deal_at"],
+                name="summary_org_store_first_2nd",
             ),
             models.Index(fields=["org", "second_deal_at"], name="summary_org_second_deal"),
             models.Index(fields=["org", "activity"], name="summary_org_activity"),
