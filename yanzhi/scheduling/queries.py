@@ -291,21 +291,40 @@ def time_slots(store: Store, minutes: int = SLOT_MINUTES) -> list[time]:
     return slots
 
 
-def _view_appointments(scope: Scope, store: Store, start: datetime, end: datetime):
-    """Active appointments of the store in [start, end); each with .visible for the scope."""
+# The columns the day grid shows (scheduling/day.html); the API reads whole rows. A column the
+# grid reads must be listed here, or each appointment would load it with a query of its own.
+DAY_GRID_COLUMNS = (
+    "starts_at",
+    "ends_at",
+    "status",
+    "purpose",
+    "items",
+    "doctor_id",
+    "consultant_id",
+    "room_id",
+    "customer__name",
+    "customer__phone",
+)
+
+
+def _view_appointments(
+    scope: Scope, store: Store, start: datetime, end: datetime, *, page: bool = False
+):
+    """Active appointments of the store in [start, end); each with .visible for the scope.
+    page=True: only the columns the day grid shows."""
     visible = appointments_for(scope).filter(pk=OuterRef("pk"))
-    return list(
-        Appointment.objects.filter(
-            org_id=store.org_id,
-            store_id=store.pk,
-            starts_at__gte=start,
-            starts_at__lt=end,
-            status__in=[*ACTIVE_STATUSES, Appointment.Status.NO_SHOW],
-        )
-        .select_related("customer", "doctor", "consultant", "room")
-        .annotate(visible=Exists(visible))
-        .order_by("starts_at", "pk")
+    appointments = Appointment.objects.filter(
+        org_id=store.org_id,
+        store_id=store.pk,
+        starts_at__gte=start,
+        starts_at__lt=end,
+        status__in=[*ACTIVE_STATUSES, Appointment.Status.NO_SHOW],
     )
+    if page:
+        appointments = appointments.select_related("customer").only(*DAY_GRID_COLUMNS)
+    else:
+        appointments = appointments.select_related("customer", "doctor", "consultant", "room")
+    return list(appointments.annotate(visible=Exists(visible)).order_by("starts_at", "pk"))
 
 
 def _columns(store: Store, by: str, department_id: int | None):
@@ -329,9 +348,16 @@ def column_key(appointment: Appointment, by: str):
 
 
 def day_view(
-    scope: Scope, store: Store, day: date, by: str = "doctor", department_id: int | None = None
+    scope: Scope,
+    store: Store,
+    day: date,
+    by: str = "doctor",
+    department_id: int | None = None,
+    *,
+    page: bool = False,
 ) -> DayView:
-    """The day grid of a store by doctor, consultant or room, in four queries."""
+    """The day grid of a store by doctor, consultant or room, in four queries. page=True: the
+    appointments with the columns the page shows only (DAY_GRID_COLUMNS)."""
     if by not in ("doctor", "consultant", "room"):
         by = "doctor"
     objs = _columns(store, by, department_id)
@@ -352,7 +378,7 @@ def day_view(
     }
     start, end = store_day_bounds(store, day)
     unassigned = []
-    for appointment in _view_appointments(scope, store, start, end):
+    for appointment in _view_appointments(scope, store, start, end, page=page):
         column = columns.get(column_key(appointment, by))
         (column.appointments if column else unassigned).append(appointment)
     return DayView(

@@ -87,7 +87,9 @@ def day_view(request):
     day = _day(request, store)
     by = request.GET.get("by", "doctor")
     department_id = _int(request.GET.get("department"))
-    view = queries.day_view(request.scope, store, day, by=by, department_id=department_id)
+    view = queries.day_view(
+        request.scope, store, day, by=by, department_id=department_id, page=True
+    )
     return render(
         request,
         "scheduling/day.html",

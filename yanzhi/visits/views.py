@@ -48,9 +48,9 @@ def today(request):
     q, part = request.GET.get("q", ""), request.GET.get("part")
     day, now = store_today(store), timezone.now()
     if request.htmx and part == "queue":
-        waiting = queries.waiting_queue(request.scope, store, day, now, q=q)
+        waiting = queries.waiting_queue(request.scope, store, day, now, q=q, page=True)
         return render(request, "visits/today.html#queue", {"store": store, "queue": waiting})
-    context = queries.today_board(request.scope, store, day, now, q=q)
+    context = queries.today_board(request.scope, store, day, now, q=q, page=True)
     context["q"] = q
     if request.htmx and part == "lists":
         return render(request, f"visits/today.html#{part}", context)

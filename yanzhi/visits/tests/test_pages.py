@@ -10,7 +10,7 @@ from yanzhi.customers.models import CustomerSummary
 from yanzhi.customers.tests.factories import make_customer
 from yanzhi.scheduling.models import Appointment
 from yanzhi.visits.models import Visit
-from yanzhi.visits.services import register_arrival
+from yanzhi.visits.services import register_arrival, triage
 from yanzhi.visits.tests.conftest import NOW
 
 pytestmark = pytest.mark.usefixtures("clock")
@@ -235,3 +235,41 @@ def test_customer_visits_fragment(
     html = client_for(store_a_front_desk).get(f"/customers/{customer.pk}/visits/").content.decode()
     assert "<html" not in html and "初诊" in html
     assert store_a.name in html and store_b.name not in html  # store A staff see store A visits
+
+
+@pytest.mark.parametrize("role", ["store_a_consultant", "store_a_manager"])
+def test_today_page_reads_the_same_queries_for_one_visit_or_many(
+    client_for,
+    store_a,
+    store_a_front_desk,
+    store_a_consultant,
+    store_a_doctor,
+    make_appointment,
+    request,
+    role,
+):
+    """The page loads only the columns it shows; a column the rows read but the page's
+    querysets defer would cost a query per row."""
+
+    def arrive(name):
+        customer = make_customer(
+            store_a, name=name, allergies="青霉素", consultant=store_a_consultant
+        )
+        appointment = make_appointment(store_a, customer, starts_at=NOW - timedelta(minutes=5))
+        visit = register_arrival(
+            store_a, customer=customer, appointment=appointment, by=store_a_front_desk
+        )
+        triage(visit, consultant=store_a_consultant, doctor=store_a_doctor, by=store_a_front_desk)
+        make_appointment(store_a, make_customer(store_a, name=name + "约"))
+
+    client = client_for(request.getfixturevalue(role))
+    arrive("甲一")
+    client.get("/")  # the session's first request reads more
+    with CaptureQueriesContext(connection) as one:
+        client.get("/")
+    arrive("乙二")
+    arrive("丙三")
+    with CaptureQueriesContext(connection) as three:
+        html = client.get("/").content.decode()
+    assert len(three) == len(one)
+    assert "丙三" in html and store_a_doctor.name in html and "过敏" in html
