@@ -49,6 +49,9 @@ from yanzhi.treatments.queries import executions_for
 from yanzhi.visits.queries import visits_for
 
 ZERO = Decimal("0.00")
+# COUNT(*), not COUNT(id): the fact tables' covering indexes hold the columns a report groups
+# and sums, not the primary key, and counting the key would read every row from the table.
+ROWS = Count("*")
 SOLD = (Order.Status.PAID, Order.Status.REFUNDED)
 
 
@@ -399,7 +402,7 @@ def _treatment_counts(executions: QuerySet) -> Counter:
     triples = (
         executions.order_by()
         .values_list("consultant_id", "performed_by_id", "assistant_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=ROWS)
     )
     counts = Counter()
     for consultant_id, performer_id, assistant_id, n in triples:
@@ -422,16 +425,16 @@ def performance_report(scope: Scope, f: ReportFilters, *, online: bool = False) 
     if online:
         owner = "online_consultant_id"
         treatments = {
-            staff_id: row["n"] for staff_id, row in _tally(executions, owner, n=Count("pk")).items()
+            staff_id: row["n"] for staff_id, row in _tally(executions, owner, n=ROWS).items()
         }
         roles = [policy.ONLINE]
     else:
         owner = "consultant_id"
         treatments = _treatment_counts(executions)
         roles = [policy.CONSULTANT]
-    deals = _tally(deals, owner, n=Count("pk"))
+    deals = _tally(deals, owner, n=ROWS)
     received = _tally(received, owner, amount=Sum("amount"))
-    consultations = _tally(consultations, "consultant_id", n=Count("pk"))
+    consultations = _tally(consultations, "consultant_id", n=ROWS)
     rows = list(_staff_rows(scope, f, roles).values("pk", "name", "department__name"))
     for row in rows:
         pk = row["pk"]
@@ -489,11 +492,11 @@ def doctor_report(scope: Scope, f: ReportFilters) -> Report:
     policy.require(scope, "report.doctors")
     diagnoses = diagnoses_for(scope).filter(f.moments("created_at"), f.in_stores())
     executions = executions_for(scope).filter(f.days("business_date"), f.in_stores())
-    diagnosed = _tally(diagnoses, "doctor_id", n=Count("pk"))
+    diagnosed = _tally(diagnoses, "doctor_id", n=ROWS)
     performed = _tally(
         executions,
         "performed_by_id",
-        n=Count("pk"),
+        n=ROWS,
         session_count=Sum("sessions"),
         amount=Sum("value_amount"),
     )
