@@ -288,6 +288,12 @@ def operations(ctx: Context) -> list[Operation]:
                 refs["consultant_performance_month"],
             ),
             hq_page(
+                "doctor_performance_month",
+                "/reports/doctors/",
+                month,
+                "monthly doctor performance",
+            ),
+            hq_page(
                 "repurchase_window",
                 "/marketing/repurchase/",
                 {},
@@ -329,7 +335,8 @@ def operations(ctx: Context) -> list[Operation]:
 
     def leave(i):
         # the benchmark's arrivals leave again, or every run would make today's page busier
-        _expect(ctx.client("front_desk").post(f"/api/v1/visits/{arrived.pop(i)}/leave"))
+        url = f"/api/v1/visits/{arrived.pop(i)}/leave"
+        _expect(ctx.client("front_desk").post(url, "{}", content_type="application/json"))
 
     ops.append(
         Operation(
