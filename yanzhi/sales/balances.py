@@ -1,5 +1,6 @@
 """The sales checks of `manage.py check_balances`: card balances against their ledger, order
-money against its payments and refunded lines, customer arrears against their orders."""
+money against its payments and refunded lines, customer arrears against their orders, and the
+attribution kept on payments, orders, visits and executions against what it derives from."""
 
 from yanzhi.core.balances import Mismatch, register
 from yanzhi.sales import queries
@@ -40,3 +41,9 @@ def check_arrears():
             summary.arrears_amount,
             summary.order_arrears,
         )
+
+
+@register("attribution")
+def check_attribution():
+    for key, stored, derived in queries.attribution_mismatches():
+        yield Mismatch("attribution", key, stored, derived)

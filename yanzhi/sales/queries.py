@@ -604,3 +604,53 @@ def customer_wallet(scope: Scope, customer: Customer, store: Store) -> dict:
             (v, label) for v, label in Payment.Method.choices if v in Payment.MONEY_METHODS
         ],
     }
+
+
+# --- attribution kept on the rows (docs/reports.md, "Attribution") -------------------------------
+def _distinct(left: str, right: str) -> Q:
+    """`left IS DISTINCT FROM right`: different, or one of them empty."""
+    return (
+        Q(**{f"{left}__isnull": True, f"{right}__isnull": False})
+        | Q(**{f"{left}__isnull": False, f"{right}__isnull": True})
+        | (Q(**{f"{left}__isnull": False, f"{right}__isnull": False}) & ~Q(**{left: F(right)}))
+    )
+
+
+# (model, the column kept on the row, where it comes from)
+DERIVED_ATTRIBUTION = [
+    (Payment, "consultant_id", "order__consultant_id"),
+    (Payment, "online_consultant_id", "order__online_consultant_id"),
+    (Payment, "doctor_id", "order__visit__doctor_id"),
+    (Payment, "customer_channel_id", "order__customer_channel_id"),
+    (Order, "customer_channel_id", "customer__source_channel_id"),
+]
+
+
+def attribution_mismatches():
+    """Rows whose kept attribution is not what it derives from now: (label, kept, derived).
+    The consultants of executions and orders are fixed when they happen and have no source to
+    compare with; what follows its source (a payment its order and the order's visit, a
+    channel the customer's) and the executed value are checked, and a deal has its number."""
+    from django.db.models import ExpressionWrapper
+
+    from yanzhi.treatments.models import Execution
+    from yanzhi.visits.models import Visit
+
+    rows = [*DERIVED_ATTRIBUTION, (Visit, "customer_channel_id", "customer__source_channel_id")]
+    for model, kept, source in rows:
+        found = model.objects.filter(_distinct(kept, source)).values_list("pk", kept, source)
+        for pk, stored, derived in found.order_by("pk"):
+            yield f"{model._meta.model_name} {pk} {kept}", stored, derived
+    value = ExpressionWrapper(
+        F("sessions") * F("entitlement__unit_value_amount"), output_field=MoneyField()
+    )
+    executions = Execution.objects.annotate(derived=value).filter(
+        _differs("value_amount", "derived")
+    )
+    for pk, stored, derived in executions.values_list("pk", "value_amount", "derived"):
+        yield f"execution {pk} value_amount", stored, derived
+    unnumbered = Order.objects.filter(
+        Q(is_deal=True, deal_number__isnull=True) | Q(is_deal=False, deal_number__isnull=False)
+    )
+    for pk, is_deal, number in unnumbered.values_list("pk", "is_deal", "deal_number"):
+        yield f"order {pk} deal_number", number, "a number" if is_deal else None

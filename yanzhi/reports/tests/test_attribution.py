@@ -121,3 +121,19 @@ def test_the_migration_backfill_derives_what_the_services_wrote(world):
     # then every column holds what the services wrote
     for model, cols in columns.items():
         assert sorted(model.objects.values_list("pk", *cols)) == written[model], model.__name__
+
+
+def test_check_balances_finds_attribution_out_of_step(world, store_a_doctor):
+    from yanzhi.core.balances import checks
+
+    check = checks()["attribution"]
+    assert list(check()) == []
+    # when a payment's doctor and an execution's value are changed behind the services' back
+    paid = Payment.objects.filter(doctor=store_a_doctor).order_by("pk").first()
+    Payment.objects.filter(pk=paid.pk).update(doctor=None)
+    Execution.objects.update(value_amount=D("1.00"))
+    # then the check names both
+    found = {row.key: (row.stored, row.recomputed) for row in check()}
+    assert found[f"payment {paid.pk} doctor_id"] == (None, store_a_doctor.pk)
+    execution = Execution.objects.get()
+    assert found[f"execution {execution.pk} value_amount"][0] == D("1.00")
