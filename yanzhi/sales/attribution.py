@@ -31,14 +31,13 @@ def for_payment(order: Order) -> dict:
     }
 
 
+# The columns a payment keeps (docs/reports.md, "Attribution").
+PAYMENT_COLUMNS = ("consultant_id", "online_consultant_id", "doctor_id", "customer_channel_id")
+
+
 def for_refund(original: Payment) -> dict:
     """A refund counts against whoever the returned payment counted for."""
-    return {
-        "consultant_id": original.consultant_id,
-        "online_consultant_id": original.online_consultant_id,
-        "doctor_id": original.doctor_id,
-        "customer_channel_id": original.customer_channel_id,
-    }
+    return {column: getattr(original, column) for column in PAYMENT_COLUMNS}
 
 
 def follow_visit_doctor(*, visit_id: int, org_id: int, doctor_id: int) -> None:
