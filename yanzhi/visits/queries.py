@@ -219,15 +219,17 @@ def triage_candidates(
     return qs
 
 
-def day_counts(visits: list[Visit], appointments: list[Appointment]) -> dict:
-    """Counts for the store manager's header, from rows already loaded."""
+def day_counts(visits: list[Visit], appointments: list[Appointment], *, left: int = 0) -> dict:
+    """Counts for the store manager's header, from rows already loaded; `left`: visits that
+    ended and were counted, not loaded."""
+    left += sum(1 for v in visits if v.status == Visit.Status.LEFT)
     return {
         "appointments": len(appointments),
         "booked_waiting": sum(1 for a in appointments if a.status == Appointment.Status.BOOKED),
-        "visits": len(visits),
+        "visits": sum(1 for v in visits if v.status != Visit.Status.LEFT) + left,
         "waiting": sum(1 for v in visits if v.status == Visit.Status.WAITING),
         "in_service": sum(1 for v in visits if v.status == Visit.Status.IN_SERVICE),
-        "left": sum(1 for v in visits if v.status == Visit.Status.LEFT),
+        "left": left,
     }
 
 
@@ -249,46 +251,80 @@ def _shown_visits(visits: QuerySet[Visit]) -> QuerySet[Visit]:
     )
 
 
-def waiting_queue(
-    scope: Scope, store: Store, day: date, now, *, q: str = "", page: bool = False
-) -> list[Visit]:
-    """The queue with each customer's waiting time; long waits (> 5 minutes) flagged.
-    page=True: only the columns the today page shows."""
-    waiting = queue(scope, store, day, q=q)
-    waiting = list(_shown_visits(waiting) if page else waiting)
+def _with_waiting_times(waiting: list[Visit], now) -> list[Visit]:
     for visit in waiting:
         visit.waiting_minutes = max(0, int((now - visit.arrived_at).total_seconds() // 60))
         visit.waits_long = visit.waiting_minutes > LONG_WAIT_MINUTES
     return waiting
 
 
+def waiting_queue(
+    scope: Scope, store: Store, day: date, now, *, q: str = "", page: bool = False
+) -> list[Visit]:
+    """The queue with each customer's waiting time; long waits (> 5 minutes) flagged.
+    page=True: only the columns the today page shows."""
+    waiting = queue(scope, store, day, q=q)
+    return _with_waiting_times(list(_shown_visits(waiting) if page else waiting), now)
+
+
+def _queue_of(in_store: list[Visit], now) -> list[Visit]:
+    """The queue from the day's visits already loaded, in `queue`'s order."""
+    waiting = [v for v in in_store if v.status == Visit.Status.WAITING]
+    waiting.sort(key=lambda v: (v.appointment_id is None, v.arrived_at, v.pk))
+    return _with_waiting_times(waiting, now)
+
+
+def left_visits_today(scope: Scope, store: Store, day: date, *, q: str = "") -> list[Visit]:
+    """The visits of the day that have ended (folded on the today page until asked for)."""
+    return list(
+        _shown_visits(visits_today(scope, store, day, q=q).filter(status=Visit.Status.LEFT))
+    )
+
+
 def today_board(
     scope: Scope, store: Store, day: date, now, *, q: str = "", page: bool = False
 ) -> dict:
     """Everything on the today page (今日工作) for one store: a fixed number of queries.
-    page=True: only the columns the page shows (TODAY_*_COLUMNS); the API reads whole rows."""
+    page=True: only the columns the page shows (TODAY_*_COLUMNS), and of the day's visits only
+    those still in the store — the ones that left are counted, and listed when asked for
+    (`left_visits_today`): at the end of a busy day they are most of the rows, and the front
+    desk works with who is here. The API reads whole rows, every visit."""
     appointments = appointments_today(scope, store, day, q=q)
     visits = visits_today(scope, store, day, q=q)
     sections = FIRST_SECTIONS.get(scope.role, ("queue", "appointments", "visits"))
     mine = my_visits_today(scope, store, day, q=q) if "mine" in sections else None
-    if page:
-        appointments = (
-            appointments.select_related(None)
-            .select_related("customer", "doctor", "consultant", "visit")
-            .only(*TODAY_APPOINTMENT_COLUMNS)
-        )
-        visits = _shown_visits(visits)
-        mine = _shown_visits(mine) if mine is not None else None
-    appointments, visits = list(appointments), list(visits)
-    mine = list(mine) if mine is not None else None
-    waiting = waiting_queue(scope, store, day, now, q=q, page=page)
+    if not page:
+        appointments, visits = list(appointments), list(visits)
+        return {
+            "store": store,
+            "day": day,
+            "sections": sections,
+            "appointments": appointments,
+            "queue": waiting_queue(scope, store, day, now, q=q),
+            "visits": visits,
+            "mine": list(mine) if mine is not None else None,
+            "counts": day_counts(visits, appointments) if "counts" in sections else None,
+        }
+    appointments = list(
+        appointments.select_related(None)
+        .select_related("customer", "doctor", "consultant", "visit")
+        .only(*TODAY_APPOINTMENT_COLUMNS)
+    )
+    left_count = visits.filter(status=Visit.Status.LEFT).count()
+    in_store = list(_shown_visits(visits.exclude(status=Visit.Status.LEFT)))
+    if mine is not None:
+        mine = list(_shown_visits(mine.exclude(status=Visit.Status.LEFT)))
     return {
         "store": store,
         "day": day,
         "sections": sections,
         "appointments": appointments,
-        "queue": waiting,
-        "visits": visits,
+        "queue": _queue_of(in_store, now),
+        "visits": in_store,
+        "left_count": left_count,
+        "visit_count": len(in_store) + left_count,
         "mine": mine,
-        "counts": day_counts(visits, appointments) if "counts" in sections else None,
+        "counts": (
+            day_counts(in_store, appointments, left=left_count) if "counts" in sections else None
+        ),
     }

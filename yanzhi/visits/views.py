@@ -50,6 +50,9 @@ def today(request):
     if request.htmx and part == "queue":
         waiting = queries.waiting_queue(request.scope, store, day, now, q=q, page=True)
         return render(request, "visits/today.html#queue", {"store": store, "queue": waiting})
+    if request.htmx and part == "left":
+        left = queries.left_visits_today(request.scope, store, day, q=q)
+        return render(request, "visits/today.html#left_rows", {"rows": left})
     context = queries.today_board(request.scope, store, day, now, q=q, page=True)
     context["q"] = q
     if request.htmx and part == "lists":

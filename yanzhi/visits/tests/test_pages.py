@@ -1,5 +1,6 @@
 """The pages over HTTP: today's work, the day's visits, arrival, the visit page, and scope."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from yanzhi.customers.models import CustomerSummary
 from yanzhi.customers.tests.factories import make_customer
 from yanzhi.scheduling.models import Appointment
 from yanzhi.visits.models import Visit
-from yanzhi.visits.services import register_arrival, triage
+from yanzhi.visits.services import leave, register_arrival, triage
 from yanzhi.visits.tests.conftest import NOW
 
 pytestmark = pytest.mark.usefixtures("clock")
@@ -59,6 +60,46 @@ def test_today_search_filters_the_lists(client_for, store_a, store_a_front_desk)
     html = client_for(store_a_front_desk).get("/?part=lists&q=zs", **HTMX).content.decode()
     assert "张三" in html and "李四" not in html
     assert "<html" not in html
+
+
+def test_visits_that_left_are_folded_until_asked_for(
+    client_for, store_a, store_a_front_desk, store_a_manager, clock
+):
+    # given three customers who came today, two of whom have left
+    gone = []
+    for name in ("离店甲", "离店乙", "在店丙"):
+        visit = register_arrival(
+            store_a, customer=make_customer(store_a, name=name), by=store_a_front_desk
+        )
+        gone.append(visit)
+        clock.shift(timedelta(minutes=3))
+    for visit in gone[:2]:
+        leave(visit, by=store_a_front_desk)
+    # when the store manager opens today's page
+    client = client_for(store_a_manager)
+    html = client.get("/").content.decode()
+    visits = html[html.index('id="today-visits"') :]
+    # then the day's list shows who is still here, and offers the two who left
+    assert "在店丙" in visits and "离店甲" not in visits and "离店乙" not in visits
+    assert "显示已离店客户(2)" in visits
+    counts = html[html.index('id="today-counts"') : html.index('id="today-queue"')]
+    assert [int(n) for n in re.findall(r'class="fs-4[^"]*">(\d+)<', counts)][2:] == [3, 1, 0, 2]
+    # and asking for them lists them (filtered like the rest of the page)
+    left = client.get(f"/?part=left&store_id={store_a.pk}", **HTMX).content.decode()
+    assert "离店甲" in left and "离店乙" in left and "在店丙" not in left and "<html" not in left
+    left = client.get(f"/?part=left&store_id={store_a.pk}&q=离店乙", **HTMX).content.decode()
+    assert "离店乙" in left and "离店甲" not in left
+
+
+def test_when_everyone_has_left_the_list_says_so(client_for, store_a, store_a_front_desk):
+    visit = register_arrival(
+        store_a, customer=make_customer(store_a, name="走了"), by=store_a_front_desk
+    )
+    leave(visit, by=store_a_front_desk)
+    html = client_for(store_a_front_desk).get("/").content.decode()
+    visits = html[html.index('id="today-visits"') :]
+    assert "目前没有在店客户" in visits and "显示已离店客户(1)" in visits
+    assert "暂无到访" not in visits
 
 
 def test_hq_without_a_store_is_asked_to_choose(client_for, hq_admin, store_a, store_b):
