@@ -16,7 +16,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Length
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
@@ -24,6 +23,7 @@ from yanzhi.core.errors import BusinessError
 from yanzhi.core.models import AuditLog
 from yanzhi.core.scope import Scope
 from yanzhi.core.validators import MOBILE_RE, mask_phone, normalize_mobile
+from yanzhi.customers import search
 from yanzhi.customers.models import (
     Consent,
     ConsentDocument,
@@ -193,28 +193,6 @@ def result_fields(store: Store | None) -> list[str]:
     return list((store.search_fields if store else None) or DEFAULT_SEARCH_FIELDS)
 
 
-# What each result column reads through a foreign key (customers.display.cell).
-SEARCH_RELATED = {
-    "age": ("store",),  # the store's time zone gives "today"
-    "store": ("store",),
-    "consultant": ("consultant", "online_consultant"),
-    "doctor": ("doctor",),
-    "source_channel": ("source_channel",),
-    "last_visit_at": ("summary",),
-}
-
-
-def _with_results(qs: QuerySet[Customer], fields) -> QuerySet[Customer]:
-    """The search box's rows with only the related rows its columns show: each join costs
-    the planner more than the executor at a million customers."""
-    related = {name for field in fields for name in SEARCH_RELATED.get(field, ())}
-    if related:
-        qs = qs.select_related(*sorted(related))
-    if "tags" in fields:
-        qs = qs.prefetch_related("tags")
-    return qs
-
-
 def _with_display(qs: QuerySet[Customer], fields) -> QuerySet[Customer]:
     qs = qs.select_related("store", "consultant", "online_consultant", "doctor", "source_channel")
     qs = qs.select_related("summary", "member_level")
@@ -224,40 +202,55 @@ def _with_display(qs: QuerySet[Customer], fields) -> QuerySet[Customer]:
 
 
 def search_customers(scope: Scope, q: str, store: Store | None, *, limit: int = SEARCH_LIMIT):
-    """The global search box: the best matches inside the scope, in the store's order."""
+    """The global search box: the best matches inside the scope, in the store's order, as
+    `search.SearchRow`s. Two statements: the matching ids, then their rows."""
     q = (q or "").strip()
-    if not q:
+    if not q or scope.store_ids == ():
         return []
-    ordering = store_ordering(store)
+    order = store.search_order if store else Store.SearchOrder.PHONE_FIRST
     fields = result_fields(store)
-    if scope.store_ids is not None:
-        candidates = _store_candidates(scope, q, limit)
-        if candidates is not None:
-            # The candidates are the matches (the keys are exact copies); the rank and the
-            # scope (a consultant's own customers) are applied to them. The condition is not
-            # repeated: the planner would read its chain-wide index instead of the ids.
-            _cond, rank = _match(q)
-            qs = customers_for(scope).filter(pk__in=candidates).annotate(match_rank=rank)
-            return list(_with_results(qs, fields).order_by("match_rank", *ordering)[:limit])
+    ids = _store_candidates(scope, q, limit) if scope.store_ids is not None else None
+    if ids is None:
+        ids = _chain_candidates(scope, q, store, limit)
+    return search.result_rows(
+        scope, ids, rank=_rank_sql(q), order=order, fields=fields, limit=limit
+    )
+
+
+def _chain_candidates(scope: Scope, q: str, store: Store | None, limit: int) -> list[int]:
+    """The best `limit` matches by the chain-wide indexes (HQ, and what only they find: a full
+    phone, an ID or a member number)."""
+    ordering = store_ordering(store)
+    customers = customers_for(scope)
     if HAN_RE.search(q) and not ID_CARD_RE.match(q):
         # A name: those starting with it (an index range scan), then, when they do not fill
         # the list, those containing it elsewhere (for HQ a scan of the chain's customers).
-        named = _with_results(customers_for(scope), fields)
         found = list(
-            named.filter(name__startswith=q)
-            .annotate(match_rank=Value(0, output_field=IntegerField()))
-            .order_by(*ordering)[:limit]
+            customers.filter(name__startswith=q)
+            .order_by(*ordering)
+            .values_list("pk", flat=True)[:limit]
         )
         if len(found) < limit:
             found += list(
-                named.filter(name__contains=q)
+                customers.filter(name__contains=q)
                 .exclude(name__startswith=q)
-                .annotate(match_rank=Value(1, output_field=IntegerField()))
-                .order_by(*ordering)[: limit - len(found)]
+                .order_by(*ordering)
+                .values_list("pk", flat=True)[: limit - len(found)]
             )
         return found
-    qs = _with_results(match_q(customers_for(scope), q), fields)
-    return list(qs.order_by("match_rank", *ordering)[:limit])
+    matched = match_q(customers, q).order_by("match_rank", *ordering)
+    return list(matched.values_list("pk", flat=True)[:limit])
+
+
+def _rank_sql(q: str) -> search.Key:
+    """`_match`'s rank as SQL over the customer row `c`."""
+    if HAN_RE.search(q) and not ID_CARD_RE.match(q):
+        condition, params = search.like_prefix("c.name", q)
+    elif LATIN_RE.match(q):
+        condition, params = search.like_prefix("c.name_initials", q.lower())
+    else:
+        return "0", []
+    return f"CASE WHEN {condition} THEN 0 ELSE 1 END", params
 
 
 def _store_candidates(scope: Scope, q: str, limit: int) -> list[int] | None:
@@ -268,43 +261,21 @@ def _store_candidates(scope: Scope, q: str, limit: int) -> list[int] | None:
     the chain and found directly)."""
     compact = normalize_mobile(q)
     if compact.isdigit() and len(compact) == 4:
-        return _store_key_ids(scope, Q(phone_tail=compact), member_nos={compact})
+        return search.store_key_ids(scope, [("phone_tail = %s", [compact])], member_nos={compact})
     if HAN_RE.search(q) and not ID_CARD_RE.match(q):
-        ids = _store_key_ids(scope, Q(name__startswith=q))
+        ids = search.store_key_ids(scope, [search.like_prefix("name", q)])
         if len(ids) >= limit and scope.owner_ids is None:
             return ids  # the names starting with it fill the list
         # Names containing it further on: right after the first character (a given name,
         # 志强 in 朱志强) by the name_rest key, later only in the rare longer names.
-        later = Q(name_length__gte=len(q) + 2, name__contains=q)
-        return ids + _store_key_ids(scope, Q(name_rest__startswith=q), later)
+        inside, params = search.like_inside("name", q)
+        later = (f"LENGTH(name) >= %s AND {inside}", [len(q) + 2, *params])
+        return ids + search.store_key_ids(scope, [search.like_prefix("name_rest", q), later])
     if LATIN_RE.match(q):
         low = q.lower()
-        return _store_key_ids(
-            scope,
-            Q(name_initials__startswith=low),
-            Q(name_pinyin__startswith=low),
-            member_nos={q, q.upper()},
-        )
+        keys = [search.like_prefix("name_initials", low), search.like_prefix("name_pinyin", low)]
+        return search.store_key_ids(scope, keys, member_nos={q, q.upper()})
     return None
-
-
-def _store_key_ids(scope: Scope, *keys: Q, member_nos=()) -> list[int]:
-    """Customers of the scope's stores matching any of `keys`: the stores' own customers and
-    their links, each key by an index leading with (org, store, key); and the customers of
-    the chain with one of `member_nos` (unique). One statement, a UNION of index scans (one
-    branch per key: an OR of keys made PostgreSQL read the chain-wide index instead)."""
-    own = Customer.objects.filter(org_id=scope.org_id, store_id__in=scope.store_ids)
-    linked = CustomerStoreLink.objects.filter(org_id=scope.org_id, store_id__in=scope.store_ids)
-    own, linked = own.alias(name_length=Length("name")), linked.alias(name_length=Length("name"))
-    # Unordered parts: a compound statement takes no ORDER BY in them (the models' default).
-    parts = []
-    for key in keys:
-        parts.append(own.filter(key).order_by().values_list("pk", flat=True))
-        parts.append(linked.filter(key).order_by().values_list("customer_id", flat=True))
-    if member_nos:
-        by_member_no = Customer.objects.filter(org_id=scope.org_id, member_no__in=member_nos)
-        parts.append(by_member_no.order_by().values_list("pk", flat=True))
-    return list(parts[0].union(*parts[1:]))
 
 
 def referrer_candidates(scope: Scope, q: str, store: Store | None) -> list[tuple[int, str]]:

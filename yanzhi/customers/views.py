@@ -146,11 +146,8 @@ def customer_search(request):
     q = request.GET.get("q", "").strip()
     customers = queries.search_customers(request.scope, q, store)
     fields = [f for f in queries.result_fields(store) if f != "name"]
-    return render(
-        request,
-        "customers/search_results.html",
-        {"q": q, "rows": display.rows(customers, fields), "columns": display.columns(fields)},
-    )
+    rows = list(zip(customers, display.search_lines(customers, fields), strict=True))
+    return render(request, "customers/search_results.html", {"q": q, "rows": rows})
 
 
 @login_required

@@ -1,18 +1,27 @@
-from datetime import timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from yanzhi.customers import queries
-from yanzhi.customers.models import CustomerSummary
+from yanzhi.customers.models import CustomerSummary, SourceChannel, Tag
 from yanzhi.customers.tests.conftest import make_id_card
 from yanzhi.customers.tests.factories import make_customer
 from yanzhi.org.policy import scope_for
+from yanzhi.org.services import SEARCH_RESULT_FIELDS
 
 
 @pytest.fixture
 def scope(store_a_front_desk):
     return scope_for(store_a_front_desk)
+
+
+@pytest.fixture
+def clock_at_noon():
+    with time_machine.travel(datetime(2026, 3, 10, 4, 0, tzinfo=UTC), tick=False):
+        yield
 
 
 def names(customers):
@@ -107,3 +116,60 @@ def test_search_fragment_shows_the_store_fields(store_a, store_a_front_desk, cli
 def test_search_fragment_empty_state(store_a_front_desk, client_for):
     html = client_for(store_a_front_desk).get("/customers/search/", {"q": "zzz"}).content.decode()
     assert "没有找到“zzz”相关的客户" in html
+
+
+@pytest.mark.usefixtures("clock_at_noon")
+def test_search_fragment_shows_every_column_a_store_may_choose(
+    store_a, store_a_front_desk, store_a_consultant, store_a_doctor, client_for
+):
+    # given a customer with an online consultant only, born 1990-06-01, seen on 2026-03-01
+    channel = SourceChannel.objects.create(org=store_a.org, name="小红书")
+    customer = make_customer(
+        store_a,
+        name="林晓雨",
+        phone="13812345678",
+        member_no="M7",
+        gender="female",
+        birth_date=date(1990, 6, 1),
+        doctor=store_a_doctor,
+        online_consultant=store_a_consultant,
+        source_channel=channel,
+        allergies="青霉素",
+    )
+    for tag_name in ("VIP", "复购"):
+        customer.tags.add(Tag.objects.create(org=store_a.org, name=tag_name, color="#123456"))
+    seen = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+    CustomerSummary.objects.filter(customer=customer).update(last_visit_at=seen)
+    store_a.search_fields = list(SEARCH_RESULT_FIELDS)
+    store_a.save()
+    # when the front desk searches for her
+    html = client_for(store_a_front_desk).get("/customers/search/", {"q": "lxy"}).content.decode()
+    # then the line under her name shows each column, in the store's order
+    line = re.search(r'<div class="small text-muted">(.*?)</div>', html).group(1)
+    texts = re.findall(r'<span class="(?:me-2|tag-chip)"[^>]*>(.*?)</span>', line)
+    assert texts == [
+        "138****5678",
+        "M7",
+        "女",
+        "35岁",
+        store_a_consultant.name,
+        store_a_doctor.name,
+        "小红书",
+        "最近到访 2026-03-01",
+        "VIP",
+        "复购",
+        store_a.name,
+    ]
+    assert "过敏" in html and f"/customers/{customer.pk}/" in html
+
+
+def test_a_consultant_finds_only_own_customers_of_the_store(
+    store_a, store_a_consultant, store_a_doctor
+):
+    # given two customers named 王 in the store, one of them the consultant's
+    mine = make_customer(store_a, name="王一", consultant=store_a_consultant)
+    make_customer(store_a, name="王二", consultant=store_a_doctor)
+    scope = scope_for(store_a_consultant)
+    # then every kind of search returns only the consultant's own
+    for q in ("王", "wang", "w", mine.phone[-4:], mine.phone, mine.member_no):
+        assert [c.pk for c in queries.search_customers(scope, q, store_a)] == [mine.pk], q
