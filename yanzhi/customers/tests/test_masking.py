@@ -55,7 +55,7 @@ def test_unmask_is_logged(client_for, api_for, store_a_consultant, customer):
     )
     assert body.json() == {"field": "id_card", "value": customer.id_card}
     actions = list(
-        AuditLog.objects.filter(object_id=str(customer.pk))
+        AuditLog.objects.filter(object_type="customers.customer", object_id=str(customer.pk))
         .order_by("id")
         .values_list("action", "actor_id")
     )
