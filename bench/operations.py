@@ -307,12 +307,16 @@ def operations(ctx: Context) -> list[Operation]:
             "customers_by_tags",
             "customer list: 沉睡会员 last seen for 复查",
             tagged_list,
+            # the store's own customers by their summary, its linked ones by their links (the
+            # tag facts each carries), the page in the list's order
             lambda i: raw_query(
-                "SELECT c.id, c.name FROM customers_customer c "
-                "JOIN customers_customersummary s ON s.customer_id = c.id "
-                "WHERE c.org_id = %s AND c.store_id = %s AND s.activity = 'sleeping' "
-                "AND s.last_visit_type = 'checkup' ORDER BY c.id DESC LIMIT 50",
-                (org_id, store_id),
+                "SELECT c.id, c.name FROM customers_customer c WHERE c.id IN ("
+                "SELECT customer_id FROM customers_customersummary WHERE org_id = %s "
+                "AND store_id = %s AND activity = 'sleeping' AND last_visit_type = 'checkup' "
+                "UNION SELECT customer_id FROM customers_customerstorelink WHERE org_id = %s "
+                "AND store_id = %s AND activity = 'sleeping' AND last_visit_type = 'checkup') "
+                "ORDER BY c.created_at DESC, c.id DESC LIMIT 20",
+                (org_id, store_id, org_id, store_id),
             ),
         )
     )

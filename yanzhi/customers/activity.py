@@ -29,7 +29,12 @@ from django.utils.translation import gettext as _
 from yanzhi.core import audit, events
 from yanzhi.core.errors import BusinessError, NotFound
 from yanzhi.core.timeutil import store_day_bounds, store_today, to_store_time
-from yanzhi.customers.models import ActivitySettings, CustomerSummary, MemberActivity
+from yanzhi.customers.models import (
+    ActivitySettings,
+    CustomerStoreLink,
+    CustomerSummary,
+    MemberActivity,
+)
 from yanzhi.org import policy
 from yanzhi.org.models import Organization, Staff, Store
 
@@ -195,9 +200,10 @@ def refresh_store(
         result.moved[target] = len(pairs)
         for start in range(0, len(pairs), BATCH):
             batch = pairs[start : start + BATCH]
-            CustomerSummary.objects.filter(pk__in=[pk for pk, _old in batch]).update(
-                activity=target, activity_since=now
-            )
+            ids = [pk for pk, _old in batch]
+            CustomerSummary.objects.filter(pk__in=ids).update(activity=target, activity_since=now)
+            # the customers' store links copy the fact (customers.services.mirror_tag_facts)
+            CustomerStoreLink.objects.filter(customer_id__in=ids).update(activity=target)
             if target == MemberActivity.SLEEPING:
                 result.became_sleeping += [pk for pk, old in batch if old in AWAKE]
     if emit:

@@ -314,8 +314,17 @@ class CustomerStoreLink(models.Model):
     name_pinyin = models.CharField(max_length=120, editable=False, blank=True)
     name_initials = models.CharField(max_length=30, editable=False, blank=True)
     phone_tail = models.CharField(max_length=4, editable=False, blank=True)
+    # Copies of the customer's tag facts (CustomerSummary: activity, last visit type, deals,
+    # arrears > 0): a store's customer list filtered by dynamic tags reads its linked
+    # customers from this table's index as it reads its own from the summary's.
+    # customers.services.mirror_tag_facts keeps them, in the transaction changing the summary.
+    activity = models.CharField(max_length=20, editable=False, db_default="non_member")
+    last_visit_type = models.CharField(max_length=20, editable=False, db_default="")
+    deal_count = models.PositiveIntegerField(editable=False, db_default=0)
+    has_arrears = models.BooleanField(editable=False, db_default=False)
 
     SEARCH_KEYS = ("name", "name_rest", "name_pinyin", "name_initials", "phone_tail")
+    TAG_FACTS = ("activity", "last_visit_type", "deal_count", "has_arrears")
 
     class Meta:
         ordering = ["created_at"]
@@ -348,6 +357,13 @@ class CustomerStoreLink(models.Model):
             ),
             models.Index(fields=["org", "store", "phone_tail"], name="link_store_phone_tail"),
             models.Index(F("org"), F("store"), Length("name"), name="link_store_name_length"),
+            # The store's linked customers with their tag facts, from the index alone
+            # (PostgreSQL; SQLite ignores `include`).
+            models.Index(
+                fields=["org", "store"],
+                include=["customer", "activity", "last_visit_type", "deal_count", "has_arrears"],
+                name="link_store_tag_facts",
+            ),
         ]
 
     def __str__(self):
@@ -474,6 +490,12 @@ class CustomerSummary(models.Model):
             models.Index(fields=["org", "second_deal_at"], name="summary_org_second_deal"),
             models.Index(fields=["org", "activity"], name="summary_org_activity"),
             models.Index(fields=["org", "store", "activity"], name="summary_org_store_activity"),
+            # The store's own customers with their tag facts, from the index alone.
+            models.Index(
+                fields=["org", "store"],
+                include=["customer", "activity", "last_visit_type", "deal_count", "arrears_amount"],
+                name="summary_store_tag_facts",
+            ),
         ]
 
     def __str__(self):

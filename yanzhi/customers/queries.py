@@ -29,10 +29,11 @@ from yanzhi.customers.models import (
     ConsentDocument,
     Customer,
     CustomerStoreLink,
+    CustomerSummary,
     SourceChannel,
     Tag,
 )
-from yanzhi.customers.tags import TagFilter, filter_customers
+from yanzhi.customers.tags import TagFilter, TagState, facts_match, facts_q, filter_customers
 from yanzhi.org.models import Store
 
 SEARCH_LIMIT = 20
@@ -51,6 +52,11 @@ def customers_for(scope: Scope) -> QuerySet[Customer]:
             customer_id=OuterRef("pk"), store_id__in=scope.store_ids
         )
         qs = qs.filter(Q(store_id__in=scope.store_ids) | Exists(linked))
+    return _owned(qs, scope)
+
+
+def _owned(qs: QuerySet[Customer], scope: Scope) -> QuerySet[Customer]:
+    """A consultant's (a group leader's: the group's) own customers of `qs`."""
     if scope.owner_ids is not None:
         qs = qs.filter(
             Q(consultant_id__in=scope.owner_ids) | Q(online_consultant_id__in=scope.owner_ids)
@@ -321,14 +327,23 @@ class ListFilters:
 
 def customer_list(scope: Scope, filters: ListFilters, store: Store | None) -> QuerySet[Customer]:
     """The customer list with its local search and filters (paginate the result)."""
-    qs = customers_for(scope)
+    tags = filters.tag_filter()
+    if scope.store_ids is not None and tags.reads_facts:
+        # The stores' customers with the facts first, by the indexes leading with the store.
+        ids = store_customers_with_facts(scope, tags)
+        if len(ids) > MAX_LISTED_IDS:  # a broad tag: as a subquery, not as parameters
+            ids = store_customers_with_facts(scope, tags, as_list=False)
+        qs = _owned(Customer.objects.filter(org_id=scope.org_id, pk__in=ids), scope)
+        tags = TagFilter(has_allergy=tags.has_allergy)
+    else:
+        qs = customers_for(scope)
     if filters.consultant_id:
         qs = qs.filter(consultant_id=filters.consultant_id)
     if filters.tag_id:
         qs = qs.filter(tags=filters.tag_id)
     if filters.source_channel_id:
         qs = qs.filter(source_channel_id=filters.source_channel_id)
-    qs = filter_customers(qs, filters.tag_filter())
+    qs = filter_customers(qs, tags)
     if filters.phone_verified is not None:
         qs = qs.filter(phone_verified_at__isnull=not filters.phone_verified)
     if filters.member_level_id:
@@ -339,6 +354,34 @@ def customer_list(scope: Scope, filters: ListFilters, store: Store | None) -> Qu
     else:
         qs = qs.order_by("-created_at", "-pk")
     return _with_display(qs, [*fields, "tags"])
+
+
+# Up to this many ids the list's page and count read them as parameters (the planner then
+# knows how few they are); more, as a subquery (PostgreSQL takes at most 65,535 parameters).
+MAX_LISTED_IDS = 5_000
+
+
+def store_customers_with_facts(scope: Scope, tags: TagFilter, *, as_list: bool = True):
+    """Ids of the scope's stores' customers whose summary facts carry `tags` (all but the
+    allergy tag): the stores' own customers from the summary's (org, store) index, their linked
+    customers from the links' — each carries the facts in its index (PostgreSQL), so neither
+    reads a table. Asked of the chain's summaries instead, a tag like 沉睡会员 · 复查 finds
+    thousands of customers of other stores to check one by one (docs/decisions.md)."""
+    own = CustomerSummary.objects.filter(org_id=scope.org_id, store_id__in=scope.store_ids)
+    own = own.filter(facts_q(tags, owing=Q(arrears_amount__gt=0)))
+    linked = CustomerStoreLink.objects.filter(org_id=scope.org_id, store_id__in=scope.store_ids)
+    linked = linked.filter(facts_q(tags, owing=Q(has_arrears=True)))
+    parts = [
+        own.order_by().values_list("customer_id", flat=True),
+        linked.order_by().values_list("customer_id", flat=True),
+    ]
+    if facts_match(TagState(), tags):  # a customer without a summary has the facts of none
+        bare = Customer.objects.filter(
+            org_id=scope.org_id, store_id__in=scope.store_ids, summary__isnull=True
+        )
+        parts.append(bare.order_by().values_list("pk", flat=True))
+    found = parts[0].union(*parts[1:])
+    return list(found) if as_list else found
 
 
 # --- tags, channels, consents, audit --------------------------------------------------------------

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -515,6 +515,10 @@ def link_customer_to_store(customer: Customer, *, store_id: int) -> None:
         return
     if CustomerStoreLink.objects.filter(customer_id=customer.pk, store_id=store_id).exists():
         return
+    # The tag facts come from the locked summary: a payment or visit committing meanwhile
+    # (which copies its facts to the links it sees) cannot leave this link behind. The summary
+    # is locked before the customer, as everywhere.
+    facts = link_tag_facts(lock_summary(customer.pk))
     # The keys come from the locked row, not from the caller's instance: a rename committing
     # meanwhile (update_customer rewrites the links it sees) cannot leave this link behind.
     # NO KEY UPDATE waits for update_customer's lock but not for the foreign-key checks of
@@ -526,8 +530,50 @@ def link_customer_to_store(customer: Customer, *, store_id: int) -> None:
         .get()
     )
     CustomerStoreLink.objects.get_or_create(
-        customer=customer, store_id=store_id, defaults={"org_id": customer.org_id, **keys}
+        customer=customer,
+        store_id=store_id,
+        defaults={"org_id": customer.org_id, **keys, **facts},
     )
+
+
+# The summary's fields the store links copy (CustomerStoreLink.TAG_FACTS).
+SUMMARY_TAG_FACTS = frozenset({"activity", "last_visit_type", "deal_count", "arrears_amount"})
+
+
+def link_tag_facts(summary: CustomerSummary | None) -> dict:
+    """What a customer's store links copy from the summary (none: a customer imported without
+    one, with the facts the tag filters count them by: 非会员, 未成交)."""
+    return TagState.of(summary).as_dict()
+
+
+def mirror_tag_facts(summary: CustomerSummary, fields=None) -> None:
+    """After the summary's save (of `fields`), in its transaction: the customer's store links
+    copy its tag facts when one of them changed."""
+    if fields is None or not SUMMARY_TAG_FACTS.isdisjoint(fields):
+        CustomerStoreLink.objects.filter(customer_id=summary.customer_id).update(
+            **link_tag_facts(summary)
+        )
+
+
+# One statement for every link at once (a rebuild of the summaries, a generated chain):
+# PostgreSQL and SQLite (3.33+) both take UPDATE … FROM.
+_MIRROR_ALL = """
+UPDATE customers_customerstorelink SET activity = s.activity,
+    last_visit_type = s.last_visit_type, deal_count = s.deal_count,
+    has_arrears = (s.arrears_amount > 0)
+FROM customers_customersummary s
+WHERE s.customer_id = customers_customerstorelink.customer_id{condition}
+"""
+
+
+def mirror_all_tag_facts(org_id: int | None = None) -> int:
+    """Every store link (of one chain) copies its customer's tag facts; returns rows updated."""
+    condition, params = "", []
+    if org_id is not None:
+        condition, params = " AND customers_customerstorelink.org_id = %s", [org_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_MIRROR_ALL.format(condition=condition), params)
+        return cursor.rowcount
 
 
 def _locked_summary(customer_id: int) -> CustomerSummary | None:
@@ -572,6 +618,7 @@ def note_visit(*, customer_id: int, arrived_at, visit_type: str) -> None:
     fields += ["last_active_at", "updated_at"]
     fields += activity.reclassify(summary)  # a visit wakes a sleeping member
     summary.save(update_fields=fields)
+    mirror_tag_facts(summary, fields)
 
 
 def set_open_course_count(customer_id: int, count: int) -> None:
@@ -581,6 +628,13 @@ def set_open_course_count(customer_id: int, count: int) -> None:
     CustomerSummary.objects.filter(customer_id=customer_id).update(
         open_course_count=count, updated_at=timezone.now()
     )
+
+
+def set_last_visit_type(customer_id: int, visit_type: str) -> None:
+    """The last visit's type was corrected (a confirmed type, a back-dated arrival); its
+    store links follow."""
+    CustomerSummary.objects.filter(customer_id=customer_id).update(last_visit_type=visit_type)
+    CustomerStoreLink.objects.filter(customer_id=customer_id).update(last_visit_type=visit_type)
 
 
 def lock_summary(customer_id: int) -> CustomerSummary | None:
@@ -631,6 +685,7 @@ def note_money(
     if paid_at is not None or dealt_at is not None:
         fields += activity.reclassify(summary)  # 非会员 → 新会员; consumption wakes a sleeper
     summary.save(update_fields=fields)
+    mirror_tag_facts(summary, fields)
     return summary.deal_count
 
 

@@ -47,6 +47,16 @@ class TagFilter:
             or self.has_arrears is not None
         )
 
+    @property
+    def reads_facts(self) -> bool:
+        """Whether it asks about the summary's facts (all but the allergy tag)."""
+        return bool(
+            self.deal_statuses
+            or self.activities
+            or self.last_visit_types
+            or self.has_arrears is not None
+        )
+
     def as_dict(self) -> dict:
         """The JSON form stored on rules, promotions and segments."""
         return {
@@ -156,18 +166,44 @@ def tag_state(customer: Customer, *, as_of=None) -> TagState:
 def matches(customer: Customer, tags: TagFilter, *, as_of=None) -> bool:
     """Whether one customer carries the tags (reads customer.summary; select_related it), now
     or, with `as_of`, as that store day began (see `tag_state`)."""
-    state = tag_state(customer, as_of=as_of)
+    if tags.has_allergy is not None and bool(customer.allergies.strip()) != tags.has_allergy:
+        return False
+    return facts_match(tag_state(customer, as_of=as_of), tags)
+
+
+def facts_match(state: TagState, tags: TagFilter) -> bool:
+    """Whether tag facts carry the tags (all but the allergy tag, a fact of the customer)."""
     if tags.deal_statuses and deal_status_of(state) not in tags.deal_statuses:
         return False
     if tags.activities and state.activity not in tags.activities:
         return False
     if tags.last_visit_types and state.last_visit_type not in tags.last_visit_types:
         return False
-    if tags.has_allergy is not None and bool(customer.allergies.strip()) != tags.has_allergy:
-        return False
     if tags.has_arrears is not None and state.has_arrears != tags.has_arrears:
         return False
     return True
+
+
+def facts_q(tags: TagFilter, *, owing: Q) -> Q:
+    """The tags (but allergy) as a condition on rows carrying the facts as columns — a summary
+    or a store link (CustomerStoreLink.TAG_FACTS); `owing`: the row's "has arrears"."""
+    condition = Q()
+    if tags.deal_statuses:
+        deals = Q(pk__in=[])
+        if DealStatus.NONE in tags.deal_statuses:
+            deals |= Q(deal_count=0)
+        if DealStatus.FIRST in tags.deal_statuses:
+            deals |= Q(deal_count=1)
+        if DealStatus.REPEAT in tags.deal_statuses:
+            deals |= Q(deal_count__gte=2)
+        condition &= deals
+    if tags.activities:
+        condition &= Q(activity__in=tags.activities)
+    if tags.last_visit_types:
+        condition &= Q(last_visit_type__in=tags.last_visit_types)
+    if tags.has_arrears is not None:
+        condition &= owing if tags.has_arrears else ~owing
+    return condition
 
 
 def filter_customers(customers: QuerySet[Customer], tags: TagFilter) -> QuerySet[Customer]:

@@ -8,6 +8,7 @@ from django.db.models import Count, IntegerField, Max, Min, OuterRef, Subquery, 
 from django.db.models.functions import Coalesce
 
 from yanzhi.customers.models import CustomerSummary
+from yanzhi.customers.services import mirror_all_tag_facts
 from yanzhi.sales.models import Order
 
 
@@ -22,7 +23,7 @@ def rebuild_deal_facts(org_id: int | None = None) -> int:
         customer_id=OuterRef("customer_id"), is_deal=True, paid_at__isnull=False
     )
     per_customer = deals.order_by().values("customer_id")
-    return summaries.update(
+    updated = summaries.update(
         deal_count=Coalesce(
             Subquery(per_customer.annotate(n=Count("pk")).values("n")[:1]),
             Value(0),
@@ -32,3 +33,5 @@ def rebuild_deal_facts(org_id: int | None = None) -> int:
         second_deal_at=Subquery(deals.order_by("paid_at", "id").values("paid_at")[1:2]),
         last_deal_at=Subquery(per_customer.annotate(t=Max("paid_at")).values("t")[:1]),
     )
+    mirror_all_tag_facts(org_id)
+    return updated

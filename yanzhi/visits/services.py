@@ -145,7 +145,7 @@ def _sync_last_visit_type(customer_id: int) -> None:
         .first()
     )
     if latest:
-        CustomerSummary.objects.filter(customer_id=customer_id).update(last_visit_type=latest)
+        customer_services.set_last_visit_type(customer_id, latest)
 
 
 def _align_day(customer_id: int, org_id: int, day, *, by) -> int:
@@ -481,7 +481,7 @@ def rebuild_visit_facts(org_id: int | None = None) -> int:
     )
     visits = Visit.objects.filter(customer_id=OuterRef("customer_id"))
     per_customer = visits.order_by().values("customer_id")
-    return summaries.update(
+    updated = summaries.update(
         visit_count=Coalesce(
             Subquery(per_customer.annotate(n=Count("pk")).values("n")[:1]),
             Value(0),
@@ -493,6 +493,8 @@ def rebuild_visit_facts(org_id: int | None = None) -> int:
             Subquery(visits.order_by("-arrived_at", "-id").values("visit_type")[:1]), Value("")
         ),
     )
+    customer_services.mirror_all_tag_facts(org_id)
+    return updated
 
 
 def follow_customer_channel(*, customer_id: int, org_id: int, channel_id: int | None) -> None:

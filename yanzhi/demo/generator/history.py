@@ -962,11 +962,6 @@ class HistoryBuilder:
                 (self.nid("consent"), org, cid, w.consent_documents["marketing"], "marketing",
                  "paper" if rng.random() < 0.7 else "online", c.ts(reg), created_by, None, None, "")
             )  # fmt: skip
-        for store_id, since in sorted(links.items()):
-            rows["customers_customerstorelink"].append(
-                (self.nid("store_link"), org, cid, store_id, c.ts(since), full_name,
-                 full_name[1:], pinyin, initials, phone[-4:])
-            )  # fmt: skip
         open_count = sum(1 for k in courses if k.status == "active" and k.remaining > 0)
         summary_updated = max([reg, *(m for m in activity_moments[-1:])])
         rows["customers_customersummary"].append(
@@ -976,6 +971,13 @@ class HistoryBuilder:
              c.ts_or_none(last_active), activity, c.ts_or_none(activity_since), None, "{}",
              c.ts(summary_updated))
         )  # fmt: skip
+        # the links copy the summary's tag facts (CustomerStoreLink.TAG_FACTS)
+        for store_id, since in sorted(links.items()):
+            rows["customers_customerstorelink"].append(
+                (self.nid("store_link"), org, cid, store_id, c.ts(since), activity,
+                 last_visit_type, deal_count, arrears_total > 0, full_name, full_name[1:],
+                 pinyin, initials, phone[-4:])
+            )  # fmt: skip
         for order in orders:
             row = order.row
             rows["sales_order"].append(

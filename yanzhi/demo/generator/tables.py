@@ -54,7 +54,8 @@ SUMMARY = table(
 # The search keys copied from the customer come last (run._make_unique rewrites phone_tail).
 STORE_LINK = table(
     CustomerStoreLink,
-    "id org_id customer_id store_id created_at name name_rest name_pinyin name_initials phone_tail",
+    """id org_id customer_id store_id created_at activity last_visit_type deal_count has_arrears
+    name name_rest name_pinyin name_initials phone_tail""",
 )
 LEVEL_CHANGE = table(
     MembershipLevelChange,

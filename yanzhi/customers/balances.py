@@ -1,0 +1,47 @@
+"""The customers' check of `manage.py check_balances`: the tag facts each store link copies
+(CustomerStoreLink.TAG_FACTS) against the customer's summary."""
+
+from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Value, When
+
+from yanzhi.core.balances import Mismatch, register
+from yanzhi.customers.models import CustomerStoreLink, CustomerSummary
+from yanzhi.customers.services import link_tag_facts
+
+
+@register("link_tag_facts")
+def check_link_tag_facts():
+    summary = CustomerSummary.objects.filter(customer_id=OuterRef("customer_id"))
+    derived = {
+        "s_activity": Subquery(summary.values("activity")[:1]),
+        "s_last_visit_type": Subquery(summary.values("last_visit_type")[:1]),
+        "s_deal_count": Subquery(summary.values("deal_count")[:1]),
+        "s_arrears": Subquery(summary.values("arrears_amount")[:1], output_field=DecimalField()),
+    }
+    links = CustomerStoreLink.objects.annotate(**derived).annotate(
+        s_owes=Case(When(s_arrears__gt=0, then=Value(True)), default=Value(False))
+    )
+    differing = (
+        ~Q(activity=F("s_activity"))
+        | ~Q(last_visit_type=F("s_last_visit_type"))
+        | ~Q(deal_count=F("s_deal_count"))
+        | ~Q(has_arrears=F("s_owes"))
+    )
+    with_summary = links.filter(s_activity__isnull=False).filter(differing)
+    for link in with_summary.order_by("pk").iterator():
+        stored = {name: getattr(link, name) for name in CustomerStoreLink.TAG_FACTS}
+        yield Mismatch("link_tag_facts", f"link {link}", stored, _derived(link))
+    # a link of a customer without a summary carries the facts of none
+    none = link_tag_facts(None)
+    without = links.filter(s_activity__isnull=True).exclude(**none)
+    for link in without.order_by("pk").iterator():
+        stored = {name: getattr(link, name) for name in CustomerStoreLink.TAG_FACTS}
+        yield Mismatch("link_tag_facts", f"link {link}", stored, none)
+
+
+def _derived(link) -> dict:
+    return {
+        "activity": link.s_activity,
+        "last_visit_type": link.s_last_visit_type,
+        "deal_count": link.s_deal_count,
+        "has_arrears": link.s_owes,
+    }
