@@ -271,8 +271,11 @@ class FollowupTask(TimeStampedModel):
             ),
         ]
         indexes = [
+            # A person's workbench in one store: its tab counts from the index alone, its
+            # page in due order (customer service carries thousands of pending tasks).
             models.Index(
-                fields=["org", "owner", "status", "due_at"], name="followup_task_org_owner"
+                fields=["org", "owner", "status", "store", "due_at"],
+                name="followup_task_owner_store",
             ),
             models.Index(
                 fields=["org", "store", "status", "due_at"], name="followup_task_org_store"

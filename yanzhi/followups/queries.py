@@ -117,10 +117,11 @@ def workbench(scope: Scope, store, day: date, *, tab: str, everyone: bool = Fals
     pending = _mine(scope, tasks_for(scope), everyone).filter(
         status=FollowupTask.Status.PENDING, store_id=store.pk
     )
+    # COUNT(due_at), not COUNT(id): the counts then read the owner's index alone
     counts = pending.aggregate(
-        today=Count("pk", filter=Q(due_at__gte=start, due_at__lt=end)),
-        overdue=Count("pk", filter=Q(due_at__lt=start)),
-        upcoming=Count("pk", filter=Q(due_at__gte=end, due_at__lt=horizon)),
+        today=Count("due_at", filter=Q(due_at__gte=start, due_at__lt=end)),
+        overdue=Count("due_at", filter=Q(due_at__lt=start)),
+        upcoming=Count("due_at", filter=Q(due_at__gte=end, due_at__lt=horizon)),
     )
     where = {
         "today": Q(due_at__gte=start, due_at__lt=end),

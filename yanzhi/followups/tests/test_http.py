@@ -59,6 +59,28 @@ def test_the_workbench_shows_my_tasks_by_tab_with_counts(client_for, store_a_con
     assert "<html" not in overdue.content.decode()
 
 
+def test_a_task_row_shows_what_the_caller_needs(client_for, store_a_manager, board):
+    # given an overdue SMS task, tried twice, about a treatment, handed over with a note
+    task = board["colleague"]
+    FollowupTask.objects.filter(pk=task.pk).update(
+        channel="sms",
+        attempt_count=2,
+        owner_note="<交接>请先致电",
+        due_at=datetime(2026, 3, 14, 9, 5, tzinfo=SHANGHAI),
+    )
+    # when the manager looks at the store's overdue tasks
+    html = client_for(store_a_manager).get("/followups/?tab=overdue&all=1").content.decode()
+    row = html[html.index(f'data-task="{task.pk}"') :]
+    row = row[: row.index("</a>")]
+    # then the row names the customer (phone masked), the kind, channel, attempts and time,
+    # the title, the owner and the note (escaped), the time in red
+    assert "钱二" in row and "****" in row
+    assert "短信" in row and "自动发送" in row and "未接通2次" in row
+    assert "03-14 09:05" in row and "text-danger" in row
+    assert f"术后24小时 · 负责人:{task.owner.name}" in row
+    assert "&lt;交接&gt;请先致电" in row and "<交接>" not in row
+
+
 def test_a_manager_sees_the_whole_store_on_request(client_for, store_a_manager, board):
     html = client_for(store_a_manager).get("/followups/?all=1").content.decode()
     assert f'data-task="{board["colleague"].pk}"' in html
