@@ -12,13 +12,15 @@ from yanzhi.org.policy import SELLERS
 class StaffBackend(ModelBackend):
     def get_user(self, user_id):
         model = get_user_model()
-        user = (
-            model._default_manager.select_related("org")
-            .prefetch_related("stores")
-            .filter(pk=user_id)
-            .first()
-        )
-        if user is None or not self.user_can_authenticate(user):
+        try:  # get(), not first(): no ORDER BY to build for a primary key
+            user = (
+                model._default_manager.select_related("org")
+                .prefetch_related("stores")
+                .get(pk=user_id)
+            )
+        except model.DoesNotExist:
+            return None
+        if not self.user_can_authenticate(user):
             return None
         if user.role in SELLERS:  # their scope also covers the customers of the group they lead
             prefetch_related_objects([user], "led_groups__members")
