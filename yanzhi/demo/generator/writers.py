@@ -67,7 +67,10 @@ class PostgresWriter(Writer):
 
     The rows go in as binary COPY: PostgreSQL then reads fixed-width ints instead of parsing text
     (a third less server time per row, measured), and psycopg formats them in C with less work
-    than text. Each column is sent as the wire type its value has (`WIRE_TYPES`). During
+    than text. Each column is sent as the wire type its value has (`WIRE_TYPES`). The loaded
+    tables are TRUNCATEd in the load's transaction (only the empty ones), so the history's COPYs
+    can use FREEZE: rows written frozen and all-visible, never rewritten later for hint bits or
+    freezing, and with `wal_level = minimal` not WAL-logged at all (docs/benchmarks.md). During
     the history the COPYs run in a thread while the caller builds the next block: the builder
     and PostgreSQL each keep one of the two cores busy instead of taking turns."""
 
@@ -107,6 +110,7 @@ class PostgresWriter(Writer):
         self.slowest: list[tuple[float, str]] = []  # (seconds, statement) of the restore
         self.restore_seconds: dict[str, float] = {}  # indexes (keys too) / foreign keys
         self.wire_types: dict[str, list[str]] = {}  # table → psycopg type per column
+        self.truncated: set[str] = set()  # emptied in this transaction: COPY may FREEZE
         self.copy_seconds = 0.0  # the COPY thread's time in COPY (alongside the builder)
         self.blocked_seconds = 0.0  # the caller waiting for the COPY thread to take rows
         self._format_cursor = None
@@ -157,6 +161,17 @@ class PostgresWriter(Writer):
                 cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
             for _table, name, _definition in self.indexes:
                 cursor.execute(f"DROP INDEX {name}")
+            # Empty the (empty) tables in this transaction: COPY FREEZE needs the table created
+            # or truncated in the current (sub)transaction. A table with rows keeps them and is
+            # loaded without FREEZE. No foreign key points at them any more (dropped above).
+            empty = []
+            for name in names:
+                cursor.execute(f'SELECT NOT EXISTS (SELECT 1 FROM "{name}")')
+                if cursor.fetchone()[0]:
+                    empty.append(name)
+            if empty:
+                cursor.execute("TRUNCATE " + ", ".join(f'"{name}"' for name in empty))
+            self.truncated = set(empty)
 
     def _wire_types(self, tables) -> dict[str, list[str]]:
         with connection.cursor() as cursor:
@@ -209,9 +224,10 @@ class PostgresWriter(Writer):
         self.slowest = sorted(self.slowest, reverse=True)[:8]
         self.indexes, self.keys, self.foreign_keys = [], [], []
 
-    def _copy_statement(self, table: Table) -> str:
+    def _copy_statement(self, table: Table, *, freeze: bool) -> str:
         columns = ", ".join(f'"{c}"' for c in table.columns)
-        return f'COPY "{table.name}" ({columns}) FROM STDIN (FORMAT BINARY)'
+        options = "FORMAT BINARY, FREEZE" if freeze else "FORMAT BINARY"
+        return f'COPY "{table.name}" ({columns}) FROM STDIN ({options})'
 
     def _format(self, table: Table, rows) -> memoryview:
         """The binary COPY data of `rows` (header, rows, trailer), formatted by psycopg in C."""
@@ -226,14 +242,17 @@ class PostgresWriter(Writer):
         # A view: psycopg sends it in slices without copying them.
         return memoryview(b"".join(out.parts))
 
-    def _send(self, cursor, table: Table, data) -> None:
-        with cursor.copy(self._copy_statement(table)) as copy:
+    def _send(self, cursor, table: Table, data, *, freeze: bool) -> None:
+        with cursor.copy(self._copy_statement(table, freeze=freeze)) as copy:
             copy.write(data)
 
     def _write(self, table: Table, rows) -> None:
+        # Outside the history's stream (the stock phase): without FREEZE, which PostgreSQL
+        # refuses while a cursor is open in the transaction (the stock phase reads the order
+        # lines through one).
         data = self._format(table, rows)
         with connection.cursor() as cursor:
-            self._send(cursor.cursor, table, data)
+            self._send(cursor.cursor, table, data, freeze=False)
 
     @contextmanager
     def stream(self):
@@ -255,7 +274,7 @@ class PostgresWriter(Writer):
                     table, data = item
                     started = time.perf_counter()
                     try:
-                        self._send(cursor, table, data)
+                        self._send(cursor, table, data, freeze=table.name in self.truncated)
                     except BaseException as error:  # re-raised in the caller
                         failure.append(error)
                     self.copy_seconds += time.perf_counter() - started
