@@ -33,11 +33,9 @@ from yanzhi.demo.generator.clock import (
     DAY,
     HOUR,
     MINUTE,
-    MONEY_TEXTS,
     Clock,
     allocate,
     div_half_up,
-    money,
 )
 from yanzhi.demo.generator.people import Weighted
 from yanzhi.sales.membership import window_start
@@ -281,8 +279,7 @@ class HistoryBuilder:
         self.block = block
         # The k-th row of the block gets base + k·stride + block.
         self.ids = {key: count(base + block, self.stride) for key, base in self.bases.items()}
-        if len(MONEY_TEXTS) > 200_000:  # amounts as text, cached: bounded memory
-            MONEY_TEXTS.clear()
+        self.c.trim_caches()
         rng = people.FastRandom(f"yanzhi-generator:{seed}:{block}")
         rows = Rows(tables)
         first = block * block_size
@@ -293,6 +290,7 @@ class HistoryBuilder:
     # --- one customer ------------------------------------------------------------------------------
     def customer(self, index: int, rng, rows: Rows) -> None:  # noqa: C901 - one life, in order
         w, c = self.w, self.c
+        money = c.money  # fen → the column value (the nested functions below use it too)
         org = w.org_id
         cid = self.bases["customer"] + index
         home = self.store_pick(rng)
@@ -517,7 +515,7 @@ class HistoryBuilder:
             if item.department == "微整科":
                 dose = rng.choice(["1ml", "2ml", "50U", "100U", "2.5ml"])
                 sites = rng.choice(["额头", "眉间", "面颊", "法令纹", "全脸", "下颌缘"])
-                lot = f"L{c.day(day)[2:7].replace('-', '')}{int(rng.random() * 1000):03d}"
+                lot = f"L{c.day_text(day)[2:7].replace('-', '')}{int(rng.random() * 1000):03d}"
             elif item.department in DEVICES:
                 device = rng.choice(DEVICES[item.department])
                 energy = f"{rng.randrange(8, 30)}J/cm²"
@@ -829,7 +827,7 @@ class HistoryBuilder:
                 if course.remaining:
                     rows["treatments_entitlementledger"].append(
                         (self.nid("entitlement_ledger"), course.id, -course.remaining, 0,
-                         "expired", f"expiry:{c.day(run_day)}", None, c.ts(c.at(run_day, 2 * HOUR)))
+                         "expired", f"expiry:{c.day_text(run_day)}", None, c.ts(c.at(run_day, 2 * HOUR)))
                     )  # fmt: skip
                     course.remaining = 0
                 course.status = "expired"
@@ -864,7 +862,7 @@ class HistoryBuilder:
                     continue
                 for node in rule.nodes:
                     owner, note = owner_for(node.owner_role, home)
-                    task(home, "date", rule, node, f"date:{c.day(day)}:customer:{cid}",
+                    task(home, "date", rule, node, f"date:{c.day_text(day)}:customer:{cid}",
                          c.at(day, 0), owner, note)  # fmt: skip
 
         # Member activity (customers.activity) and the 沉睡 win-back trigger.
@@ -968,7 +966,7 @@ class HistoryBuilder:
             (cid, org, home.id, visits_done, c.ts_or_none(first_visit), c.ts_or_none(last_visit),
              last_visit_type, deal_count, c.ts_or_none(first_deal), c.ts_or_none(second_deal),
              c.ts_or_none(last_deal), money(spend), money(arrears_total), open_count,
-             c.ts_or_none(last_active), activity, c.ts_or_none(activity_since), None, "{}",
+             c.ts_or_none(last_active), activity, c.ts_or_none(activity_since), None, c.empty_json,
              c.ts(summary_updated))
         )  # fmt: skip
         # the links copy the summary's tag facts (CustomerStoreLink.TAG_FACTS)
@@ -1024,7 +1022,7 @@ class HistoryBuilder:
 
     def sleeping_task(self, fire, store, cid, day, c):
         if day <= c.today:
-            fire("member_sleeping", store, f"sleeping:{cid}:{c.day(day)}", c.at(day, 0))
+            fire("member_sleeping", store, f"sleeping:{cid}:{c.day_text(day)}", c.at(day, 0))
 
     def no_show(self, rng, rows, store, cid, day, consultant, fire, front):
         c = self.c
@@ -1056,6 +1054,7 @@ class HistoryBuilder:
                    usable_cards, line_amounts):  # fmt: skip
         """sales.services.open_order + submit_order + pay_order's first payment."""
         c = self.c
+        money = c.money
         kinds = self.by_kind[store.id]
         n_lines = 1 + min(7, int(rng.expovariate(1 / 3.0)))
         chosen, line_items = set(), []
@@ -1117,7 +1116,7 @@ class HistoryBuilder:
         paid = payable - arrears
         submitted = paid_at - rng.randrange(2, 10) * MINUTE
         opened = submitted - rng.randrange(5, 20) * MINUTE
-        order_no = f"{c.day(day).replace('-', '')}{oid:06d}"
+        order_no = f"{c.day_text(day).replace('-', '')}{oid:06d}"
         # The columns of tables.ORDER; amounts stay fen and moments ints until written.
         row = [oid, self.w.org_id, store.id, cid, vid, consultant, order_no, line_items[0].order_type,
                channel_id, "paid", list_total, discount_total, payable, paid, 0, arrears, True, "",

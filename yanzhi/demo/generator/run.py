@@ -131,7 +131,9 @@ class Report:
     restore: dict = field(default_factory=dict)  # index phase: seconds per kind of statement
     workers: int = 0
     wait_seconds: float = 0.0  # the writer waiting for the next block of rows
-    write_seconds: float = 0.0  # time inside the database calls
+    write_seconds: float = 0.0  # time inside the writer's calls (PostgreSQL: formatting)
+    copy_seconds: float = 0.0  # PostgreSQL: the COPY thread's time, alongside the builder
+    blocked_seconds: float = 0.0  # PostgreSQL: the builder waiting for the COPY thread
 
     def lines(self) -> list[str]:
         out = [
@@ -146,6 +148,11 @@ class Report:
             f"history: {self.workers} worker process(es) building rows; the writer spent "
             f"{self.write_seconds:.1f} s writing and {self.wait_seconds:.1f} s waiting for rows"
         )
+        if self.copy_seconds:
+            out.append(
+                f"history: COPY ran {self.copy_seconds:.1f} s in its thread, alongside; the "
+                f"writer waited {self.blocked_seconds:.1f} s of its time for it"
+            )
         if self.restore:
             out.append(
                 "index phase: "
@@ -176,14 +183,21 @@ def _build_block(block: int) -> dict:
 
 def _blocks(builder: HistoryBuilder, seed: int, count: int, workers: int):
     """The rows of every block, in block order: built here (workers=0) or by forked worker
-    processes, at most two blocks per worker ahead of the writer (memory stays bounded)."""
+    processes, at most two blocks per worker ahead of the writer (memory stays bounded). The
+    workers are forked here, before the writer's COPY thread starts."""
     global _BUILDER, _SEED
     if workers <= 0:
-        for block in range(count):
-            yield builder.build_block(block, BLOCK, seed, T.HISTORY_TABLES).by_table
-        return
+        return (
+            builder.build_block(block, BLOCK, seed, T.HISTORY_TABLES).by_table
+            for block in range(count)
+        )
     _BUILDER, _SEED = builder, seed
     pool = multiprocessing.get_context("fork").Pool(workers)
+    return _pooled(pool, count, workers)
+
+
+def _pooled(pool, count: int, workers: int):
+    global _BUILDER
     try:
         pending: deque = deque()
         submitted = 0
@@ -280,19 +294,24 @@ def generate(
         progress = Progress(stream, "history", customers, "customers")
         written = done = 0
         waited = time.perf_counter()
-        for tables in _blocks(builder, seed, blocks, workers):
-            report.wait_seconds += time.perf_counter() - waited
-            customer_rows = tables[T.CUSTOMER.name]
-            _make_unique(customer_rows, registry, bases["customer"], tables[T.STORE_LINK.name])
-            before = writer.seconds
-            for table in T.HISTORY_TABLES:
-                writer.write(table, tables[table.name])
-            report.write_seconds += writer.seconds - before
-            done += len(customer_rows)
-            written += sum(len(rows) for rows in tables.values())
-            progress.update(done, written)
-            del tables, customer_rows
-            waited = time.perf_counter()
+        built = _blocks(builder, seed, blocks, workers)
+        with writer.stream() as write:
+            for tables in built:
+                report.wait_seconds += time.perf_counter() - waited
+                links = tables[T.STORE_LINK.name]
+                customer_rows = tables[T.CUSTOMER.name]
+                _make_unique(customer_rows, registry, bases["customer"], links)
+                before = writer.seconds
+                for table in T.HISTORY_TABLES:
+                    write(table, tables[table.name])
+                report.write_seconds += writer.seconds - before
+                done += len(customer_rows)
+                written += sum(len(rows) for rows in tables.values())
+                progress.update(done, written)
+                del tables, customer_rows, links
+                waited = time.perf_counter()
+        report.copy_seconds = getattr(writer, "copy_seconds", 0.0)
+        report.blocked_seconds = getattr(writer, "blocked_seconds", 0.0)
         report.phases.append(("history", progress.end(), written))
 
         progress = Progress(stream, "stock")

@@ -3,19 +3,16 @@ goods receipts (入库) whenever a warehouse would otherwise run short, and the 
 end — so `check_balances` finds every level equal to its moves. Runs after the history, over the
 order lines in time order per warehouse and item (a stream: memory stays flat)."""
 
-from yanzhi.demo.generator.clock import MINUTE, money
+from yanzhi.demo.generator.clock import MINUTE
 from yanzhi.demo.generator.tables import RECEIPT, STOCK_LEVEL, STOCK_MOVE
 from yanzhi.sales.models import Order, OrderLine
 
 BATCH = 20_000
 
 
-def quantity(value: int) -> str:
-    return f"{value}.000"
-
-
 def build_stock(world, clock, writer, ids: dict, *, progress=None) -> int:
     c = clock
+    money, quantity = c.money, c.quantity  # → column values (numeric(12, 2) and (12, 3))
     org = world.org_id
     stores = {s.id: s for s in world.stores}
     items = {i.id: i for i in world.items.values()}
