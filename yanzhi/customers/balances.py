@@ -6,6 +6,7 @@ from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Value
 from yanzhi.core.balances import Mismatch, register
 from yanzhi.customers.models import CustomerStoreLink, CustomerSummary
 from yanzhi.customers.services import link_tag_facts
+from yanzhi.customers.tags import TagState
 
 
 @register("link_tag_facts")
@@ -39,9 +40,10 @@ def check_link_tag_facts():
 
 
 def _derived(link) -> dict:
-    return {
-        "activity": link.s_activity,
-        "last_visit_type": link.s_last_visit_type,
-        "deal_count": link.s_deal_count,
-        "has_arrears": link.s_owes,
-    }
+    state = TagState(
+        deal_count=link.s_deal_count,
+        activity=link.s_activity,
+        last_visit_type=link.s_last_visit_type,
+        has_arrears=link.s_owes,
+    )
+    return state.as_dict()
