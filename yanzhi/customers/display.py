@@ -112,7 +112,7 @@ def search_lines(rows, fields) -> list[SafeString]:
                 continue
             text = _search_text(row, field, texts)
             if text != "":
-                parts.append(f'<span class="me-2">{escape(text)}</span>')
+                parts.append(f'<span class="me-2 text-nowrap">{escape(text)}</span>')
         lines.append(SafeString("".join(parts)))
     return lines
 
