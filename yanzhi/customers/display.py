@@ -127,7 +127,7 @@ def _search_text(row, field: str, texts: dict):
     if field == "age":
         today = texts["todays"].get(row.store_timezone)
         if today is None:
-            today = texts["todays"][row.store_timezone] = row.store_today()
+            today = texts["todays"][row.store_timezone] = store_today(row)
         age = age_on(row.birth_date, today)
         return "" if age is None else texts["age"] % {"age": age}
     if field == "consultant":

@@ -330,9 +330,10 @@ def customer_list(scope: Scope, filters: ListFilters, store: Store | None) -> Qu
     tags = filters.tag_filter()
     if scope.store_ids is not None and tags.reads_facts:
         # The stores' customers with the facts first, by the indexes leading with the store.
-        ids = store_customers_with_facts(scope, tags)
+        found = store_customers_with_facts(scope, tags)
+        ids = list(found)
         if len(ids) > MAX_LISTED_IDS:  # a broad tag: as a subquery, not as parameters
-            ids = store_customers_with_facts(scope, tags, as_list=False)
+            ids = found
         qs = _owned(Customer.objects.filter(org_id=scope.org_id, pk__in=ids), scope)
         tags = TagFilter(has_allergy=tags.has_allergy)
     else:
@@ -361,7 +362,7 @@ def customer_list(scope: Scope, filters: ListFilters, store: Store | None) -> Qu
 MAX_LISTED_IDS = 5_000
 
 
-def store_customers_with_facts(scope: Scope, tags: TagFilter, *, as_list: bool = True):
+def store_customers_with_facts(scope: Scope, tags: TagFilter) -> QuerySet:
     """Ids of the scope's stores' customers whose summary facts carry `tags` (all but the
     allergy tag): the stores' own customers from the summary's (org, store) index, their linked
     customers from the links' — each carries the facts in its index (PostgreSQL), so neither
@@ -380,8 +381,7 @@ def store_customers_with_facts(scope: Scope, tags: TagFilter, *, as_list: bool =
             org_id=scope.org_id, store_id__in=scope.store_ids, summary__isnull=True
         )
         parts.append(bare.order_by().values_list("pk", flat=True))
-    found = parts[0].union(*parts[1:])
-    return list(found) if as_list else found
+    return parts[0].union(*parts[1:])
 
 
 # --- tags, channels, consents, audit --------------------------------------------------------------

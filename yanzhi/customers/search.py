@@ -13,10 +13,8 @@ searches through both (customers/tests/test_search*.py)."""
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.utils import timezone
 
 from yanzhi.core.scope import Scope
 from yanzhi.customers.models import Customer, CustomerStoreLink, CustomerSummary, SourceChannel
@@ -96,23 +94,22 @@ class SearchRow:
     tags: list = field(default_factory=list)
 
     @property
-    def id(self) -> int:
-        return self.pk
-
-    @property
     def has_allergy(self) -> bool:
         return bool(self.allergies.strip())
 
-    def get_gender_display(self) -> str:
-        return str(dict(Customer.Gender.choices).get(self.gender, self.gender))
-
-    def store_today(self) -> date:
-        return timezone.now().astimezone(ZoneInfo(self.store_timezone or "Asia/Shanghai")).date()
+    @property
+    def timezone(self) -> str:  # as a store's, for core.timeutil.store_today
+        return self.store_timezone
 
 
-# What each result column needs beyond the customer row: (select list, joins). Joins only for
-# the columns a store shows: each costs the planner more than the executor here.
-_STORE = ("st.name, st.timezone", f"JOIN {STORE} st ON st.id = c.store_id")
+# What each result column needs beyond the customer row: (select list, joins, the SearchRow
+# attributes the selected values go to). Joins only for the columns a store shows: each costs
+# the planner more than the executor here.
+_STORE = (
+    "st.name, st.timezone",
+    f"JOIN {STORE} st ON st.id = c.store_id",
+    ("store_name", "store_timezone"),
+)
 _COLUMNS = {
     "age": _STORE,
     "store": _STORE,
@@ -120,18 +117,19 @@ _COLUMNS = {
         "COALESCE(co.name, oc.name)",
         f"LEFT JOIN {STAFF} co ON co.id = c.consultant_id "
         f"LEFT JOIN {STAFF} oc ON oc.id = c.online_consultant_id",
+        ("consultant_name",),
     ),
-    "doctor": ("dr.name", f"LEFT JOIN {STAFF} dr ON dr.id = c.doctor_id"),
-    "source_channel": ("ch.name", f"LEFT JOIN {CHANNEL} ch ON ch.id = c.source_channel_id"),
-    "last_visit_at": ("s.last_visit_at", f"LEFT JOIN {SUMMARY} s ON s.customer_id = c.id"),
-}
-_ATTRIBUTES = {
-    "age": ("store_name", "store_timezone"),
-    "store": ("store_name", "store_timezone"),
-    "consultant": ("consultant_name",),
-    "doctor": ("doctor_name",),
-    "source_channel": ("channel_name",),
-    "last_visit_at": ("last_visit_at",),
+    "doctor": ("dr.name", f"LEFT JOIN {STAFF} dr ON dr.id = c.doctor_id", ("doctor_name",)),
+    "source_channel": (
+        "ch.name",
+        f"LEFT JOIN {CHANNEL} ch ON ch.id = c.source_channel_id",
+        ("channel_name",),
+    ),
+    "last_visit_at": (
+        "s.last_visit_at",
+        f"LEFT JOIN {SUMMARY} s ON s.customer_id = c.id",
+        ("last_visit_at",),
+    ),
 }
 _ORDERINGS = {
     Store.SearchOrder.PHONE_FIRST: "c.phone, c.id",
@@ -154,11 +152,11 @@ def result_rows(
         wanted.append("last_visit_at")
     selects, joins, attributes = [], [], []
     for name in wanted:
-        select, join = _COLUMNS[name]
+        select, join, names = _COLUMNS[name]
         if join not in joins:
             selects.append(select)
             joins.append(join)
-            attributes += _ATTRIBUTES[name]
+            attributes += names
     rank_sql, rank_params = rank
     where, params = [f"c.org_id = %s AND c.id IN ({placeholders(ids)})"], [scope.org_id, *ids]
     if scope.store_ids is not None:
