@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -440,16 +441,24 @@ def _least_loaded(store: Store, role: str) -> Staff | None:
     """Round robin by load: the active staff of the role in the store with the fewest pending
     follow-up tasks (ties: the earliest account)."""
     return (
-        _store_staff(store, role)
-        .annotate(
-            load=Count(
-                "followup_tasks",
-                filter=Q(followup_tasks__status=FollowupTask.Status.PENDING),
-            )
-        )
-        .order_by("load", "pk")
-        .first()
+        _with_pending_load(_store_staff(store, role), store.org_id).order_by("load", "pk").first()
     )
+
+
+def _with_pending_load(staff, org_id: int):
+    """Each staff member's pending follow-up tasks (chain-wide) as `load`: a count per member
+    read from the (org, owner, status, …) index alone; a join over the tasks would read every
+    task the member ever had (tens of thousands after a few years)."""
+    pending = (
+        FollowupTask.objects.filter(
+            org_id=org_id, owner_id=OuterRef("pk"), status=FollowupTask.Status.PENDING
+        )
+        .order_by()
+        .values("owner_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return staff.annotate(load=Coalesce(Subquery(pending, output_field=IntegerField()), 0))
 
 
 def _of_role(staff: Staff | None, role: str, store: Store) -> Staff | None:
@@ -566,12 +575,7 @@ class OwnerPicker:
     def _of(self, staff_role: str) -> list[Staff]:
         if staff_role not in self._staff:
             staff = list(
-                _store_staff(self.store, staff_role).annotate(
-                    load=Count(
-                        "followup_tasks",
-                        filter=Q(followup_tasks__status=FollowupTask.Status.PENDING),
-                    )
-                )
+                _with_pending_load(_store_staff(self.store, staff_role), self.store.org_id)
             )
             self._staff[staff_role] = staff
             for member in staff:
