@@ -53,3 +53,40 @@ def test_a_leavers_pending_tasks_go_to_whoever_the_role_now_points_to(
     update_staff(other_nurse, by=store_a_manager, title="主管护师")
     care.refresh_from_db()
     assert care.owner == other_nurse
+
+
+def test_a_new_task_goes_to_the_colleague_with_the_fewest_pending_tasks(
+    store_a, store_a_service, customer
+):
+    from yanzhi.followups.models import OwnerRole
+    from yanzhi.followups.services import OwnerPicker, resolve_owner
+
+    first = store_a_service
+    second = make_staff(
+        store_a.org, "customer_service", [store_a], username="cs_a2", name="A客服二"
+    )
+    # the first has two pending calls and many done ones; the second three pending
+    for n in range(2):
+        task(customer, first, "customer_service", cause=f"p1:{n}")
+    for n in range(6):
+        task(customer, first, "customer_service", status="done", cause=f"d1:{n}")
+    for n in range(3):
+        task(customer, second, "customer_service", cause=f"p2:{n}")
+
+    def owner():
+        return resolve_owner(OwnerRole.CUSTOMER_SERVICE, store=store_a, customer=customer)[0]
+
+    # only pending tasks count: the first (2 pending) gets the next call
+    assert owner() == first
+    assert OwnerPicker(store_a).pick(OwnerRole.CUSTOMER_SERVICE, customer)[0] == first
+    # two more pending for the first: now the second has fewer
+    for n in range(2, 4):
+        task(customer, first, "customer_service", cause=f"p1:{n}")
+    assert owner() == second
+    # a tie goes to the earlier account
+    task(customer, second, "customer_service", cause="p2:3")
+    assert owner() == first
+    # the picker counts what it hands out: 4 each, then alternately
+    picker = OwnerPicker(store_a)
+    picks = [picker.pick(OwnerRole.CUSTOMER_SERVICE, customer)[0] for _ in range(3)]
+    assert picks == [first, second, first]
