@@ -621,10 +621,11 @@ def note_visit(*, customer_id: int, arrived_at, visit_type: str) -> None:
     mirror_tag_facts(summary, fields)
 
 
-def set_open_course_count(customer_id: int, count: int) -> None:
+def set_open_course_count(customer_id: int, count) -> None:
     """Keep the summary's open-course count (active courses with sessions left) current; the
     treatments app calls it inside the transaction that changed a course, after locking the
-    summary row (`lock_summary`), so concurrent changes of one customer's courses serialise."""
+    summary row (`lock_summary`), so concurrent changes of one customer's courses serialise.
+    `count` is a number or an expression counting them in the same statement."""
     CustomerSummary.objects.filter(customer_id=customer_id).update(
         open_course_count=count, updated_at=timezone.now()
     )

@@ -8,7 +8,7 @@ missed days (at most 7 days back)."""
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
 from django.utils import timezone
 
 from yanzhi.core.timeutil import store_day_bounds, store_today
@@ -33,11 +33,16 @@ BATCH = 500
 
 # --- which rules apply ---------------------------------------------------------------------------
 def _rules(org_id: int, trigger: str, store_id: int) -> list[FollowupRule]:
-    return list(
-        FollowupRule.objects.filter(org_id=org_id, trigger=trigger, is_active=True)
-        .filter(Q(store__isnull=True) | Q(store_id=store_id))
-        .prefetch_related("nodes", "items", "departments")
+    """The active rules of a trigger for a store (chain-wide ones too), with their nodes and
+    filters; one query when there are none (the usual case for most triggers)."""
+    rules = list(
+        FollowupRule.objects.filter(org_id=org_id, trigger=trigger, is_active=True).filter(
+            Q(store__isnull=True) | Q(store_id=store_id)
+        )
     )
+    if rules:
+        prefetch_related_objects(rules, "nodes", "items", "departments")
+    return rules
 
 
 def _tags(rule: FollowupRule) -> TagFilter:
@@ -71,9 +76,9 @@ def matching_customers(rule: FollowupRule, customers):
     return tags.filter_customers(customers, _tags(rule))
 
 
-def _fire(trigger, *, store, customer, cause, base, item=None, **extra) -> list[FollowupTask]:
+def _fire(rules, *, store, customer, cause, base, item=None, **extra) -> list[FollowupTask]:
     created = []
-    for rule in _rules(store.org_id, trigger, store.pk):
+    for rule in rules:
         if applies(rule, customer, item):
             created += services.create_tasks(
                 rule, store=store, customer=customer, cause=cause, base=base, item=item, **extra
@@ -85,16 +90,13 @@ def _customer(customer_id: int) -> Customer:
     return Customer.objects.select_related("consultant", "doctor", "summary").get(pk=customer_id)
 
 
-def _has_rules(org_id: int, trigger: str) -> bool:
-    return FollowupRule.objects.filter(org_id=org_id, trigger=trigger, is_active=True).exists()
-
-
 # --- event handlers ------------------------------------------------------------------------------
 def on_customer_created(*, customer_id: int, org_id: int, store_id: int, created_at, **_):
-    if not _has_rules(org_id, Trigger.CUSTOMER_CREATED):
+    rules = _rules(org_id, Trigger.CUSTOMER_CREATED, store_id)
+    if not rules:
         return
     _fire(
-        Trigger.CUSTOMER_CREATED,
+        rules,
         store=Store.objects.get(pk=store_id),
         customer=_customer(customer_id),
         cause=f"customer:{customer_id}",
@@ -105,10 +107,11 @@ def on_customer_created(*, customer_id: int, org_id: int, store_id: int, created
 def on_appointment_missed(
     *, appointment_id: int, org_id: int, store_id: int, customer_id: int, **_
 ):
-    if not _has_rules(org_id, Trigger.APPOINTMENT_MISSED):
+    rules = _rules(org_id, Trigger.APPOINTMENT_MISSED, store_id)
+    if not rules:
         return
     _fire(
-        Trigger.APPOINTMENT_MISSED,
+        rules,
         store=Store.objects.get(pk=store_id),
         customer=_customer(customer_id),
         cause=f"appointment:{appointment_id}",
@@ -151,10 +154,11 @@ def on_visit_closed(
 ):
     """A visit ended: a pending win-back call is moot; without any payment that day, 到访未支付."""
     _cancel_win_back(org_id, customer_id)
-    if not _has_rules(org_id, Trigger.VISITED_NOT_PAID) or paid_on(org_id, customer_id, day):
+    rules = _rules(org_id, Trigger.VISITED_NOT_PAID, store_id)
+    if not rules or paid_on(org_id, customer_id, day):
         return
     _fire(
-        Trigger.VISITED_NOT_PAID,
+        rules,
         store=Store.objects.get(pk=store_id),
         customer=_customer(customer_id),
         cause=f"visit:{visit_id}",
@@ -208,10 +212,11 @@ def on_execution_done(
     services.send_advice(
         org_id=org_id, store=execution.store, customer=customer, item=execution.item
     )
-    if not _has_rules(org_id, Trigger.EXECUTED):
+    rules = _rules(org_id, Trigger.EXECUTED, store_id)
+    if not rules:
         return
     _fire(
-        Trigger.EXECUTED,
+        rules,
         store=execution.store,
         customer=customer,
         cause=f"execution:{execution_id}",
@@ -224,11 +229,12 @@ def on_execution_done(
 
 def on_customer_became_sleeping(*, customer_id: int, org_id: int, store_id: int, day: date, **_):
     """会员沉睡: the member-activity job found the customer asleep on `day` (win-back call)."""
-    if not _has_rules(org_id, Trigger.MEMBER_SLEEPING):
+    rules = _rules(org_id, Trigger.MEMBER_SLEEPING, store_id)
+    if not rules:
         return
     store = Store.objects.get(pk=store_id)
     _fire(
-        Trigger.MEMBER_SLEEPING,
+        rules,
         store=store,
         customer=_customer(customer_id),
         cause=f"sleeping:{customer_id}:{day.isoformat()}",

@@ -7,7 +7,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, IntegerField, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -86,10 +87,19 @@ def _write_ledger(
 def _refresh_open_courses(customer_id: int) -> None:
     """The summary's open-course count: active courses with sessions left. The caller has locked
     the summary row (`lock_summary`) at the start of its transaction."""
-    count = Entitlement.objects.filter(
-        customer_id=customer_id, status=Entitlement.Status.ACTIVE, remaining_sessions__gt=0
-    ).count()
-    customer_services.set_open_course_count(customer_id, count)
+    open_courses = (
+        Entitlement.objects.filter(
+            customer_id=customer_id, status=Entitlement.Status.ACTIVE, remaining_sessions__gt=0
+        )
+        .order_by()
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    # counted inside the UPDATE: one statement
+    customer_services.set_open_course_count(
+        customer_id, Coalesce(Subquery(open_courses, output_field=IntegerField()), 0)
+    )
 
 
 def _snapshot(entitlement: Entitlement) -> dict:
@@ -323,7 +333,7 @@ def execute_session(
     customer_services.lock_summary(entitlement.customer_id)
     entitlement = (
         Entitlement.objects.select_for_update(of=("self",))
-        .select_related("customer")
+        .select_related("customer", "item")
         .get(pk=entitlement.pk)
     )
     if entitlement.status == Entitlement.Status.EXHAUSTED:
@@ -368,15 +378,20 @@ def execute_session(
         notes=notes.strip(),
         business_date=business_date,
     )
-    after = _write_ledger(
+    # the row is locked: what is left is what was there less what the guarded update took
+    after = entitlement.remaining_sessions - sessions
+    _write_ledger(
         entitlement.pk,
         -sessions,
         reason=EntitlementLedger.Reason.EXECUTED,
         by=by,
         reference=execution.reference,
+        after=after,
     )
+    entitlement.remaining_sessions = after
     if after == 0:
         Entitlement.objects.filter(pk=entitlement.pk).update(status=Entitlement.Status.EXHAUSTED)
+        entitlement.status = Entitlement.Status.EXHAUSTED
 
     # Materials: the stock service refuses a shortage (block policy) and this whole transaction,
     # sessions included, rolls back.
@@ -419,7 +434,6 @@ def execute_session(
     ):
         visit_services.record_stage(visit, stage="treated", by=by)
     _refresh_open_courses(entitlement.customer_id)
-    entitlement.refresh_from_db()
     audit.record(
         by,
         "entitlement.executed",
