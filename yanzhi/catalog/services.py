@@ -26,7 +26,7 @@ from yanzhi.core import audit
 from yanzhi.core.errors import BusinessError, NotFound
 from yanzhi.core.money import to_money
 from yanzhi.core.search import name_initials, name_pinyin
-from yanzhi.org import policy
+from yanzhi.org import policy, settings_cache
 from yanzhi.org.models import Department, Organization, Staff, Store
 
 PACKAGE_COMPONENT_KINDS = (Item.Kind.SERVICE, Item.Kind.PRODUCT, Item.Kind.DRUG)
@@ -442,6 +442,7 @@ def _write_materials(service: Item, lines: list[tuple[Item, Decimal]]) -> None:
     MaterialUsage.objects.bulk_create(
         [MaterialUsage(service=service, material=m, quantity=q) for m, q in lines]
     )
+    settings_cache.settings_changed(service.org_id)  # bulk_create sends no signal
 
 
 @transaction.atomic

@@ -35,7 +35,7 @@ from yanzhi.customers.models import (
     CustomerSummary,
     MemberActivity,
 )
-from yanzhi.org import policy
+from yanzhi.org import policy, settings_cache
 from yanzhi.org.models import Organization, Staff, Store
 
 FIELDS = ["new_member_days", "sleeping_days", "deep_sleep_days"]
@@ -47,8 +47,13 @@ AWAKE = (MemberActivity.NEW, MemberActivity.ACTIVE)
 # --- settings ------------------------------------------------------------------------------------
 def settings_of(org_id: int) -> ActivitySettings:
     """The chain's thresholds; an unsaved row with the defaults when never configured."""
-    row = ActivitySettings.objects.filter(org_id=org_id).first()
-    return row or ActivitySettings(org_id=org_id)
+
+    def load():
+        return ActivitySettings.objects.filter(org_id=org_id).first() or ActivitySettings(
+            org_id=org_id
+        )
+
+    return settings_cache.cached(org_id, "activity_settings", load)
 
 
 def _error(field: str, message) -> BusinessError:

@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class CustomersConfig(AppConfig):
     name = "yanzhi.customers"
     label = "customers"
+
+    def ready(self):
+        # rows kept per process (org.settings_cache)
+        from yanzhi.customers.models import ActivitySettings, MembershipLevel, MembershipProgram
+        from yanzhi.org import settings_cache
+
+        settings_cache.watch(ActivitySettings)
+        settings_cache.watch(MembershipProgram)
+        settings_cache.watch(MembershipLevel)

@@ -9,6 +9,7 @@ Rule: a customer holds the highest active level whose `min_spend_amount` ≤ the
 is unambiguous and the level is monotone in the spend.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -28,7 +29,7 @@ from yanzhi.customers.models import (
     MembershipLevelChange,
     MembershipProgram,
 )
-from yanzhi.org import policy
+from yanzhi.org import policy, settings_cache
 from yanzhi.org.models import Organization, Staff
 
 ZERO = Decimal("0.00")
@@ -48,21 +49,26 @@ def get_level(scope: Scope, pk: int) -> MembershipLevel:
 
 def program_of(org_id: int) -> MembershipProgram:
     """The chain's settings; an unsaved row with the defaults when never configured."""
-    program = MembershipProgram.objects.filter(org_id=org_id).first()
-    return program or MembershipProgram(org_id=org_id)
+
+    def load():
+        program = MembershipProgram.objects.filter(org_id=org_id).first()
+        return program or MembershipProgram(org_id=org_id)
+
+    return settings_cache.cached(org_id, "membership_program", load)
 
 
 def window_months(org_id: int) -> int:
     return program_of(org_id).window_months
 
 
-def active_levels(org_id: int) -> list[MembershipLevel]:
+def active_levels(org_id: int) -> tuple[MembershipLevel, ...]:
     """Active levels, lowest threshold first."""
-    return list(
-        MembershipLevel.objects.filter(org_id=org_id, is_active=True).order_by(
-            "min_spend_amount", "rank"
-        )
-    )
+
+    def load():
+        levels = MembershipLevel.objects.filter(org_id=org_id, is_active=True)
+        return tuple(levels.order_by("min_spend_amount", "rank"))
+
+    return settings_cache.cached(org_id, "membership_levels", load)
 
 
 def level_for_spend(levels: list[MembershipLevel], spend: Decimal) -> MembershipLevel | None:
@@ -253,11 +259,13 @@ def apply_rolling_spends(
     *,
     reason: str,
     by: Staff | None = None,
-    levels: list[MembershipLevel] | None = None,
+    levels: Sequence[MembershipLevel] | None = None,
+    rows: Sequence[Customer] | None = None,
 ) -> Applied:
     """Store each customer's rolling spend and the level it reaches; a changed level writes a
     history row. `spends` maps customer id → spend; the caller holds the customers' row locks
-    and has computed the spends inside the same transaction. A fixed number of queries."""
+    and has computed the spends inside the same transaction (`rows`: those customers as it read
+    them under the lock, else they are read here). A fixed number of queries."""
     if not spends:
         return Applied()
     levels = active_levels(org_id) if levels is None else levels
@@ -266,9 +274,10 @@ def apply_rolling_spends(
     now = timezone.now()
     result = Applied()
     changed, history = [], []
-    rows = Customer.objects.filter(org_id=org_id, pk__in=list(spends)).only(
-        "pk", "org_id", "member_level_id", "member_level_since", "rolling_spend_amount"
-    )
+    if rows is None:
+        rows = Customer.objects.filter(org_id=org_id, pk__in=list(spends)).only(
+            "pk", "org_id", "member_level_id", "member_level_since", "rolling_spend_amount"
+        )
     for customer in rows:
         spend = max(to_money(spends[customer.pk]), ZERO)
         level = level_for_spend(levels, spend)

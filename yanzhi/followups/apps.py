@@ -13,3 +13,17 @@ class FollowupsConfig(AppConfig):
 
         for name, handler in triggers.HANDLERS.items():
             events.subscribe(name, handler)
+
+        # rows the triggers keep per process (org.settings_cache)
+        from yanzhi.followups.models import (
+            AdviceTemplate,
+            CallingWindows,
+            FollowupNode,
+            FollowupRule,
+        )
+        from yanzhi.org import settings_cache
+
+        settings_cache.watch(FollowupRule)
+        settings_cache.watch(FollowupNode, org_of=lambda node: node.rule.org_id)
+        settings_cache.watch(CallingWindows)
+        settings_cache.watch(AdviceTemplate)

@@ -37,7 +37,7 @@ from yanzhi.followups.models import (
     Trigger,
 )
 from yanzhi.followups.queries import tasks_for
-from yanzhi.org import policy
+from yanzhi.org import policy, settings_cache
 from yanzhi.org.models import Department, Organization, Staff, Store
 from yanzhi.scheduling import services as scheduling
 
@@ -99,8 +99,11 @@ def fill_script(script: str, *, customer: Customer, store: Store, item=None, own
 
 
 def calling_windows(org_id: int) -> tuple[tuple[time, time], ...]:
-    row = CallingWindows.objects.filter(org_id=org_id).first()
-    return duetime.parse_windows(row.windows if row else None)
+    def load():
+        row = CallingWindows.objects.filter(org_id=org_id).first()
+        return duetime.parse_windows(row.windows if row else None)
+
+    return settings_cache.cached(org_id, "calling_windows", load)
 
 
 @transaction.atomic
@@ -1124,7 +1127,11 @@ def save_advice_template(
 def send_advice(*, org_id: int, store: Store, customer: Customer, item: Item) -> bool:
     """After an execution: the item's medical advice to the customer by SMS, if there is an
     active template and the customer's mobile is valid."""
-    template = AdviceTemplate.objects.filter(org_id=org_id, item=item, is_active=True).first()
+    template = settings_cache.cached(
+        org_id,
+        ("advice_template", item.pk),
+        AdviceTemplate.objects.filter(org_id=org_id, item=item, is_active=True).first,
+    )
     if template is None or not _valid_mobile(customer.phone):
         return False
     queue_sms(

@@ -23,6 +23,7 @@ from yanzhi.followups.models import (
     Trigger,
     TriggerRun,
 )
+from yanzhi.org import settings_cache
 from yanzhi.org.models import Staff, Store
 from yanzhi.sales.models import OrderLine, Payment
 from yanzhi.treatments.models import Entitlement, Execution
@@ -32,17 +33,21 @@ BATCH = 500
 
 
 # --- which rules apply ---------------------------------------------------------------------------
-def _rules(org_id: int, trigger: str, store_id: int) -> list[FollowupRule]:
+def _rules(org_id: int, trigger: str, store_id: int) -> tuple[FollowupRule, ...]:
     """The active rules of a trigger for a store (chain-wide ones too), with their nodes and
-    filters; one query when there are none (the usual case for most triggers)."""
-    rules = list(
-        FollowupRule.objects.filter(org_id=org_id, trigger=trigger, is_active=True).filter(
-            Q(store__isnull=True) | Q(store_id=store_id)
+    filters (settings: kept per process while the chain's settings are unchanged)."""
+
+    def load():
+        rules = list(
+            FollowupRule.objects.filter(org_id=org_id, trigger=trigger, is_active=True).filter(
+                Q(store__isnull=True) | Q(store_id=store_id)
+            )
         )
-    )
-    if rules:
-        prefetch_related_objects(rules, "nodes", "items", "departments")
-    return rules
+        if rules:
+            prefetch_related_objects(rules, "nodes", "items", "departments")
+        return tuple(rules)
+
+    return settings_cache.cached(org_id, ("followup_rules", trigger, store_id), load)
 
 
 def _tags(rule: FollowupRule) -> TagFilter:

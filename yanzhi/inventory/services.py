@@ -28,7 +28,7 @@ from yanzhi.inventory.models import (
     Warehouse,
 )
 from yanzhi.inventory.queries import default_warehouse
-from yanzhi.org import policy
+from yanzhi.org import policy, settings_cache
 from yanzhi.org.models import Staff, Store
 from yanzhi.org.services import ensure_period_open
 
@@ -522,11 +522,16 @@ def stock_warnings(moves: list[StockMove]) -> list[str]:
 
 def material_lines(service: Item, *, sessions: int = 1) -> list[StockLine]:
     """What `sessions` sessions of a service consume, from its configured materials."""
-    usages = MaterialUsage.objects.filter(service=service).select_related("material")
-    return [StockLine(u.material, u.quantity * sessions) for u in usages]
+
+    def load():
+        usages = MaterialUsage.objects.filter(service=service).select_related("material")
+        return tuple((u.material, u.quantity) for u in usages)
+
+    usages = settings_cache.cached(service.org_id, ("materials", service.pk), load)
+    return [StockLine(material, quantity * sessions) for material, quantity in usages]
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # part of the execution's change: no savepoint of its own
 def consume_materials(
     store: Store,
     *,

@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from yanzhi.org import settings_cache
 from yanzhi.org.passwords import password_change_required
 from yanzhi.org.policy import scope_for
 
@@ -68,4 +69,7 @@ class ScopeMiddleware:
             request.scope = scope_for(user, current_store_id=request.session.get(STORE_KEY))
             if not request.path.startswith(self.exempt_prefixes) and password_change_required(user):
                 return redirect(reverse("org:password-change") + "?expired=1")
+            # the organization row came with the user: its settings version, for free
+            with settings_cache.bound(user.org_id, user.org.settings_version):
+                return self.get_response(request)
         return self.get_response(request)

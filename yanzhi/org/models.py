@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from yanzhi.core.models import TimeStampedModel
+from yanzhi.org.settings_cache import new_version as new_settings_version
 
 
 class Organization(TimeStampedModel):
@@ -30,6 +31,8 @@ class Organization(TimeStampedModel):
         default=PasswordPolicy.STANDARD,
     )
     session_idle_minutes = models.PositiveSmallIntegerField(_("空闲自动退出(分钟)"), default=30)
+    # A new value whenever a cached kind of settings row changes (org.settings_cache).
+    settings_version = models.BigIntegerField(default=new_settings_version, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from yanzhi.catalog.models import MaterialUsage
 from yanzhi.core.errors import BusinessError
@@ -55,7 +56,8 @@ def test_materials_short_in_one_warehouse_consume_nothing(
     MaterialUsage.objects.create(service=service_item, material=filler, quantity=Decimal("1"))
     MaterialUsage.objects.create(service=service_item, material=mask, quantity=Decimal("1"))
     stock(pharmacy_a, filler, "5")  # no masks at all
-    with pytest.raises(BusinessError, match="insufficient_stock"):
+    # (as inside an execution: the caller's change fails as a whole)
+    with pytest.raises(BusinessError, match="insufficient_stock"), transaction.atomic():
         consume_materials(
             store_a,
             service=service_item,
