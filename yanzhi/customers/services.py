@@ -507,7 +507,6 @@ def assign_team(
     return customer
 
 
-@transaction.atomic
 def link_customer_to_store(customer: Customer, *, store_id: int) -> None:
     """Let another store's staff serve this customer (booked or arrived there); the link
     carries the customer's search keys."""
@@ -515,6 +514,11 @@ def link_customer_to_store(customer: Customer, *, store_id: int) -> None:
         return
     if CustomerStoreLink.objects.filter(customer_id=customer.pk, store_id=store_id).exists():
         return
+    _create_store_link(customer, store_id)
+
+
+@transaction.atomic
+def _create_store_link(customer: Customer, store_id: int) -> None:
     # The tag facts come from the locked summary: a payment or visit committing meanwhile
     # (which copies its facts to the links it sees) cannot leave this link behind. The summary
     # is locked before the customer, as everywhere.
@@ -599,11 +603,14 @@ def _keep_day_start(summary: CustomerSummary) -> list[str]:
     return ["day_start_on", "day_start_tags"]
 
 
-def note_visit(*, customer_id: int, arrived_at, visit_type: str) -> None:
+def note_visit(
+    *, customer_id: int, arrived_at, visit_type: str, locked: CustomerSummary | None = None
+) -> None:
     """Keep the summary's visit facts current; called inside the arrival transaction. One
-    locked read and one write: the row stays locked to the end of the transaction, so facts
+    locked read (none when the caller passes the row it locked with `lock_summary` and has not
+    changed since) and one write: the row stays locked to the end of the transaction, so facts
     computed here cannot race another arrival or payment of the same customer."""
-    summary = _locked_summary(customer_id)
+    summary = locked or _locked_summary(customer_id)
     if summary is None:
         return
     fields = _keep_day_start(summary)
@@ -639,8 +646,9 @@ def set_last_visit_type(customer_id: int, visit_type: str) -> None:
 
 
 def lock_summary(customer_id: int) -> CustomerSummary | None:
-    """Lock a customer's summary row until the end of the caller's transaction; the row."""
-    return CustomerSummary.objects.select_for_update().filter(customer_id=customer_id).first()
+    """Lock a customer's summary row until the end of the caller's transaction; the row (with
+    its store, read along, not locked: note_visit and note_money may take it from here)."""
+    return _locked_summary(customer_id)
 
 
 def _count_deal(summary: CustomerSummary, dealt_at) -> list[str]:

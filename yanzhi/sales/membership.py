@@ -67,7 +67,9 @@ def refresh_customer(customer_id: int, *, reason: str, by: Staff | None = None) 
     two stores cannot store a stale sum."""
     customer = Customer.objects.select_for_update().select_related("store").get(pk=customer_id)
     spend = rolling_spend(customer)
-    membership.apply_rolling_spend(customer.pk, spend, org_id=customer.org_id, reason=reason, by=by)
+    membership.apply_rolling_spends(
+        customer.org_id, {customer.pk: spend}, reason=reason, by=by, rows=[customer]
+    )
 
 
 def note_payment(customer_id: int, *, by: Staff) -> None:

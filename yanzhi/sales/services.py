@@ -29,7 +29,7 @@ from yanzhi.core.scope import Scope
 from yanzhi.core.timeutil import store_today
 from yanzhi.customers import services as customer_services
 from yanzhi.customers.models import Customer, SourceChannel
-from yanzhi.org import policy
+from yanzhi.org import policy, settings_cache
 from yanzhi.org.models import Organization, Staff, Store
 from yanzhi.org.services import ensure_period_open
 from yanzhi.sales import attribution, courses, membership, promotions
@@ -351,7 +351,10 @@ def reverse_order(order: Order, *, by: Staff) -> Order:
 
 # --- the deal definition -----------------------------------------------------------------------------
 def current_deal_definition(org_id: int) -> DealDefinition | None:
-    return DealDefinition.objects.filter(org_id=org_id).order_by("-effective_from", "-id").first()
+    definitions = DealDefinition.objects.filter(org_id=org_id)
+    return settings_cache.cached(
+        org_id, "deal_definition", definitions.order_by("-effective_from", "-id").first
+    )
 
 
 @transaction.atomic
@@ -499,15 +502,14 @@ def _request_for(order: Order, key: str, by: Staff) -> PaymentRequest | None:
 def _with_lines(order: Order) -> Order:
     """Read the order's lines once, with what paying reads of their items (the deal decision,
     courses, cards, stock): `order.lines.all()` then costs no query. A no-op when read already."""
-    prefetch_related_objects(
-        [order],
-        Prefetch(
-            "lines",
-            queryset=OrderLine.objects.select_related("item__card_service")
-            .prefetch_related("item__components__item")
-            .order_by("pk"),
-        ),
-    )
+    if "lines" in getattr(order, "_prefetched_objects_cache", {}):
+        return order
+    lines = OrderLine.objects.select_related("item__card_service").order_by("pk")
+    prefetch_related_objects([order], Prefetch("lines", queryset=lines))
+    # a package's components, only when there is a package (most orders have none)
+    packages = [ln.item for ln in order.lines.all() if ln.kind == Item.Kind.PACKAGE]
+    if packages:
+        prefetch_related_objects(packages, "components__item")
     return order
 
 

@@ -244,10 +244,12 @@ def register_arrival(
     )
     customer_services.link_customer_to_store(customer, store_id=store.pk)
     customer_services.note_visit(
-        customer_id=customer.pk, arrived_at=arrived_at, visit_type=final.value
+        customer_id=customer.pk, arrived_at=arrived_at, visit_type=final.value, locked=summary
     )
-    # A back-dated arrival may come before others of the same day: they follow it.
-    if _align_day(customer.pk, store.org_id, visit.day, by=by):
+    # A back-dated arrival may come before others of the same day: they follow it. (An arrival
+    # now is the day's latest: nothing follows it.)
+    back_dated = arrived_at < now
+    if back_dated and _align_day(customer.pk, store.org_id, visit.day, by=by):
         _sync_last_visit_type(customer.pk)
     audit.record(
         by,
