@@ -107,7 +107,9 @@ class Customer(TimeStampedModel):
         MALE = "male", _("男")
         UNKNOWN = "unknown", _("未知")
 
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    # org leads the indexes and unique constraints below (no index of its own); nobody reads
+    # customers by who created them.
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
     store = models.ForeignKey("org.Store", on_delete=models.PROTECT, verbose_name=_("归属门店"))
     member_no = models.CharField(_("会员号"), max_length=20)
     name = models.CharField(_("姓名"), max_length=50)
@@ -180,8 +182,9 @@ class Customer(TimeStampedModel):
     # 朱志强) become prefix searches on it (docs/decisions.md, "Speed at chain size").
     name_rest = models.CharField(max_length=49, editable=False, blank=True)
     created_by = models.ForeignKey(
-        "org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+        "org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -270,20 +273,25 @@ class MembershipLevelChange(models.Model):
         WINDOW = "window", _("消费滚出统计期")
         CONFIG = "config", _("等级规则调整")
 
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    # Read by customer; org leads level_change_org_customer; levels and staff are never
+    # filtered by nor deleted.
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="level_changes")
     from_level = models.ForeignKey(
-        MembershipLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+        MembershipLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     to_level = models.ForeignKey(
-        MembershipLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+        MembershipLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     rolling_spend_amount = MoneyField(_("滚动消费"))
     window_months = models.PositiveSmallIntegerField(_("统计月数"))
     reason = models.CharField(_("原因"), max_length=10, choices=Reason.choices)
     by = models.ForeignKey(
-        "org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+        "org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     changed_at = models.DateTimeField(_("变更时间"))
 
     class Meta:
@@ -304,8 +312,11 @@ class CustomerStoreLink(models.Model):
     linked customers by an index range scan as it finds its own; customers.services writes
     them with the link and rewrites them in the transaction that changes the name or phone."""
 
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="store_links")
+    # org leads the search and tag-fact indexes, customer the unique (customer, store).
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="store_links", db_index=False,
+    )  # fmt: skip
     store = models.ForeignKey("org.Store", on_delete=models.CASCADE)
     created_at = models.DateTimeField(auto_now_add=True)
     # Copies of Customer.name, name_rest, name_pinyin, name_initials and phone_tail.
@@ -440,7 +451,8 @@ class CustomerSummary(models.Model):
     customer = models.OneToOneField(
         Customer, on_delete=models.CASCADE, primary_key=True, related_name="summary"
     )
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    # org leads the summary_org_* indexes.
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
     store = models.ForeignKey("org.Store", on_delete=models.PROTECT)
     visit_count = models.PositiveIntegerField(default=0)
     first_visit_at = models.DateTimeField(null=True, blank=True)
@@ -565,7 +577,8 @@ class Consent(models.Model):
         VERBAL = "verbal", _("口头同意(已录音)")
         ONLINE = "online", _("线上勾选")
 
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    # org leads consent_org_customer_kind.
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
     document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT)
     kind = models.CharField(max_length=20, choices=ConsentDocument.Kind.choices)

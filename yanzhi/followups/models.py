@@ -182,18 +182,29 @@ class FollowupTask(TimeStampedModel):
         PAIN = "pain", _("疼痛")
         SERVICE = "service", _("服务")
 
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
-    store = models.ForeignKey("org.Store", on_delete=models.PROTECT, verbose_name=_("门店"))
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="followup_tasks"
+    # No single-column index on the keys a task points at except the owner (a hand-over reads a
+    # person's tasks without the org): every read goes through an index that leads with the org
+    # (or with the node: the unique (node, cause)), and stores, customers, rules, items,
+    # executions, staff and appointments are never deleted (docs/decisions.md, "Speed at chain
+    # size"). A node is deleted (a rule edited shorter): its SET_NULL finds the tasks by the
+    # unique (node, cause).
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
+    store = models.ForeignKey(
+        "org.Store", on_delete=models.PROTECT, db_index=False, verbose_name=_("门店")
     )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="followup_tasks",
+        db_index=False,
+    )  # fmt: skip
     kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices)
     rule = models.ForeignKey(
-        FollowupRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
-    )
+        FollowupRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks",
+        db_index=False,
+    )  # fmt: skip
     node = models.ForeignKey(
-        FollowupNode, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
-    )
+        FollowupNode, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks",
+        db_index=False,
+    )  # fmt: skip
     cause = models.CharField(max_length=60)
     title = models.CharField(_("回访事项"), max_length=100)
     channel = models.CharField(_("方式"), max_length=10, choices=Channel.choices)
@@ -216,11 +227,13 @@ class FollowupTask(TimeStampedModel):
     )
     # What the task is about: the item executed or paid for, the execution, the order line.
     item = models.ForeignKey(
-        "catalog.Item", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+        "catalog.Item", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     execution = models.ForeignKey(
-        "treatments.Execution", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+        "treatments.Execution", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     source_line_id = models.BigIntegerField(null=True, blank=True)
     # The result.
     outcome = models.CharField(_("回访结果"), max_length=20, choices=Outcome.choices, blank=True)
@@ -232,8 +245,9 @@ class FollowupTask(TimeStampedModel):
     attempt_count = models.PositiveSmallIntegerField(_("未接通次数"), default=0)
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     completed_by = models.ForeignKey(
-        "org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+        "org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=100, blank=True)
     next_appointment = models.ForeignKey(
@@ -242,13 +256,18 @@ class FollowupTask(TimeStampedModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     # Escalation: an abnormal post-op finding goes to the responsible doctor.
     abnormal = models.BooleanField(_("术后异常"), default=False)
     abnormal_description = models.CharField(_("异常情况"), max_length=300, blank=True)
-    escalated_from = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="escalation"
-    )
+    # One escalation per task at most (followup_task_escalated_once): a unique index of the few
+    # escalations, not of every task's NULL (a unique column kept 243 MB of NULLs at a million
+    # customers).
+    escalated_from = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -257,6 +276,11 @@ class FollowupTask(TimeStampedModel):
                 fields=["node", "cause"],
                 condition=Q(node__isnull=False),
                 name="followup_task_once_per_node_and_cause",
+            ),
+            models.UniqueConstraint(
+                fields=["escalated_from"],
+                condition=Q(escalated_from__isnull=False),
+                name="followup_task_escalated_once",
             ),
             # A campaign (a segment's survey, a repurchase reminder) gives a customer one task.
             models.UniqueConstraint(
@@ -306,10 +330,12 @@ class FollowupAttempt(models.Model):
     """One call (or message) made for a task and its outcome: a task not reached three times has
     three attempts. Reach rates are reached attempts over attempts made."""
 
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
-    store = models.ForeignKey("org.Store", on_delete=models.PROTECT)
+    # Read through the (org, store / by, attempted_at) indexes only; stores and staff are never
+    # deleted. The task keeps its index: deleting a task cascades to its attempts.
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
+    store = models.ForeignKey("org.Store", on_delete=models.PROTECT, db_index=False)
     task = models.ForeignKey(FollowupTask, on_delete=models.CASCADE, related_name="attempts")
-    by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+", db_index=False)
     outcome = models.CharField(max_length=20, choices=FollowupTask.Outcome.choices)
     attempted_at = models.DateTimeField()
 

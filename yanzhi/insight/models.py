@@ -90,7 +90,8 @@ class CustomerScore(models.Model):
         primary_key=True,
         related_name="insight_score",
     )
-    org = models.ForeignKey("org.Organization", on_delete=models.CASCADE)
+    # org leads the score_org_* indexes.
+    org = models.ForeignKey("org.Organization", on_delete=models.CASCADE, db_index=False)
     store = models.ForeignKey("org.Store", on_delete=models.CASCADE)
     deal_count = models.PositiveIntegerField(default=0)
     visit_count = models.PositiveIntegerField(default=0)

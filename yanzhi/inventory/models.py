@@ -78,8 +78,12 @@ class StockMove(models.Model):
         SALE = "sale", _("销售出库")
         SALE_RETURN = "sale_return", _("销售退货")
 
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
-    store = models.ForeignKey("org.Store", on_delete=models.PROTECT, related_name="+")
+    # org and store are read through the (org, …) indexes below, staff never filtered by (nor
+    # deleted). Warehouse and item keep theirs: the stock checks read moves by them alone.
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
+    store = models.ForeignKey(
+        "org.Store", on_delete=models.PROTECT, related_name="+", db_index=False,
+    )  # fmt: skip
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="moves")
     item = models.ForeignKey("catalog.Item", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
@@ -94,8 +98,9 @@ class StockMove(models.Model):
     reference = models.CharField(_("关联单据"), max_length=50, blank=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
     by = models.ForeignKey(
-        "org.Staff", on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
-    )
+        "org.Staff", on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人"),
+        db_index=False,
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -117,7 +122,8 @@ class StockMove(models.Model):
 class StockReceipt(models.Model):
     """A goods receipt (入库单): its lines are the receipt moves with reference receipt:<id>."""
 
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    # org leads receipt_org_store.
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
     store = models.ForeignKey("org.Store", on_delete=models.PROTECT, related_name="+")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="receipts")
     business_date = models.DateField(_("业务日期"))

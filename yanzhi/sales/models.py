@@ -67,8 +67,13 @@ class Order(TimeStampedModel):
         PAID = "paid", _("已支付")
         REFUNDED = "refunded", _("已退款")
 
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
-    store = models.ForeignKey("org.Store", on_delete=models.PROTECT, verbose_name=_("门店"))
+    # Single-column indexes only where a read or a delete needs one (docs/decisions.md, "Speed
+    # at chain size"): org and store are read through the (org, …) indexes below; the creator,
+    # sales channel and deal definition are never filtered by, and none of them is deleted.
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
+    store = models.ForeignKey(
+        "org.Store", on_delete=models.PROTECT, verbose_name=_("门店"), db_index=False,
+    )  # fmt: skip
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="orders"
     )
@@ -86,6 +91,7 @@ class Order(TimeStampedModel):
         null=True,
         blank=True,
         verbose_name=_("销售渠道"),
+        db_index=False,
     )
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
@@ -103,13 +109,16 @@ class Order(TimeStampedModel):
         _("折扣审批"), max_length=10, choices=ApprovalStatus.choices, blank=True
     )
     deal_definition = models.ForeignKey(
-        DealDefinition, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+        DealDefinition, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     business_date = models.DateField(_("业务日期"))
     submitted_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(_("收款时间"), null=True, blank=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
-    created_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        "org.Staff", on_delete=models.PROTECT, related_name="+", db_index=False,
+    )  # fmt: skip
     # Kept on the row for the reports (docs/reports.md, "Attribution"): the customer's online
     # consultant when the order was opened, the customer's source channel (follows corrections
     # of the customer's channel), and which of the customer's deals this is (1 = the first),
@@ -184,6 +193,7 @@ class OrderLine(models.Model):
     refunded_amount = MoneyField()
     # Sold under a promotion (活动): the unit price is the promotional price and
     # `list_price_amount` keeps the store's price the promotion replaced (docs/promotions.md).
+    # No index of its own: order_line_promotion (promotion, item) leads with it.
     promotion = models.ForeignKey(
         "catalog.Promotion",
         on_delete=models.PROTECT,
@@ -191,6 +201,7 @@ class OrderLine(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("活动"),
+        db_index=False,
     )
     list_price_amount = MoneyField(_("原价"), null=True, blank=True, default=None)
 
@@ -224,11 +235,15 @@ class StoredValueCard(TimeStampedModel):
         ACTIVE = "active", _("正常")
         REFUNDED = "refunded", _("已退卡")
 
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    # org: the (org, …) indexes lead with it; cards are never looked up by item, items never
+    # deleted.
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="stored_value_cards"
     )
-    item = models.ForeignKey("catalog.Item", on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(
+        "catalog.Item", on_delete=models.PROTECT, related_name="+", db_index=False,
+    )  # fmt: skip
     store = models.ForeignKey("org.Store", on_delete=models.PROTECT, verbose_name=_("开卡门店"))
     source_line = models.ForeignKey(
         OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="cards"
@@ -267,16 +282,18 @@ class StoredValueLedger(models.Model):
         EXTENDED = "extended", _("延期")
         EXPIRED = "expired", _("过期")
 
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    # Read by card only; org leads card_ledger_org_card, payments and staff are never deleted.
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
     card = models.ForeignKey(StoredValueCard, on_delete=models.PROTECT, related_name="ledger")
     delta = MoneyField()
     balance_after = MoneyField()
     reason = models.CharField(max_length=20, choices=Reason.choices)
     payment = models.ForeignKey(
-        "sales.Payment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+        "sales.Payment", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     note = models.CharField(max_length=200, blank=True)
-    by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -399,8 +416,11 @@ class Payment(models.Model):
     # What counts as the customer's spend (real money, including a deposit paid earlier).
     SPEND_METHODS = MONEY_METHODS | {"deposit"}
 
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
-    store = models.ForeignKey("org.Store", on_delete=models.PROTECT)
+    # No single-column index on org and store (read through the (org, …) indexes), coupon,
+    # deposit and staff (never filtered by, never deleted). Order, card, request and refund_of
+    # keep theirs: payments are read through them without the org.
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
+    store = models.ForeignKey("org.Store", on_delete=models.PROTECT, db_index=False)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
     method = models.CharField(_("支付方式"), max_length=20, choices=Method.choices)
     amount = MoneyField(_("金额"))
@@ -411,16 +431,18 @@ class Payment(models.Model):
         StoredValueCard, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
     )
     coupon = models.ForeignKey(
-        Coupon, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+        Coupon, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     deposit = models.ForeignKey(
-        Deposit, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+        Deposit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     request = models.ForeignKey(
         PaymentRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
     )
     business_date = models.DateField(_("业务日期"))
-    by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # Whom the money counts for (docs/reports.md, "Attribution"), copied from the order when it
     # is taken (a refund: from the payment it returns): the order's consultant (开单人) and

@@ -107,8 +107,11 @@ class Appointment(TimeStampedModel):
         CHECKUP = "checkup", _("复查")
         OTHER = "other", _("其他")
 
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
-    store = models.ForeignKey("org.Store", on_delete=models.PROTECT)
+    # Every read of appointments has the org: store, doctor, consultant and room are found through
+    # the (org, …, starts_at) indexes below, and none of them (nor staff) is ever deleted; so no
+    # single-column index on them. The customer keeps its own (read without the org).
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
+    store = models.ForeignKey("org.Store", on_delete=models.PROTECT, db_index=False)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="appointments"
     )
@@ -124,6 +127,7 @@ class Appointment(TimeStampedModel):
         blank=True,
         related_name="+",
         verbose_name=_("医生"),
+        db_index=False,
     )
     consultant = models.ForeignKey(
         "org.Staff",
@@ -132,18 +136,21 @@ class Appointment(TimeStampedModel):
         blank=True,
         related_name="+",
         verbose_name=_("咨询师"),
+        db_index=False,
     )
     room = models.ForeignKey(
-        Room, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("诊室/仪器")
-    )
+        Room, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("诊室/仪器"),
+        db_index=False,
+    )  # fmt: skip
     items = models.CharField(_("意向项目"), max_length=200, blank=True)
     note = models.CharField(_("备注"), max_length=300, blank=True)
     status = models.CharField(
         _("状态"), max_length=20, choices=Status.choices, default=Status.BOOKED
     )
     booked_by = models.ForeignKey(
-        "org.Staff", on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+        "org.Staff", on_delete=models.SET_NULL, null=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     arrived_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True)

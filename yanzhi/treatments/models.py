@@ -28,7 +28,9 @@ class Entitlement(models.Model):
         REVOKED = "revoked", _("已退款")
         EXPIRED = "expired", _("已过期")
 
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    # org leads the indexes below; courses are never read by item (items are never deleted). The
+    # store keeps its index: the expiry job reads a store's courses without the org.
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
     store = models.ForeignKey(
         "org.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("购买门店")
     )
@@ -36,8 +38,9 @@ class Entitlement(models.Model):
         "customers.Customer", on_delete=models.PROTECT, related_name="entitlements"
     )
     item = models.ForeignKey(
-        "catalog.Item", on_delete=models.PROTECT, related_name="+", verbose_name=_("项目")
-    )
+        "catalog.Item", on_delete=models.PROTECT, related_name="+", verbose_name=_("项目"),
+        db_index=False,
+    )  # fmt: skip
     # The sales order line that created it (null for gifts); an id, not a key: sales sits above.
     source_line_id = models.BigIntegerField(_("来源订单行"), null=True, blank=True)
     source_kind = models.CharField(_("来源"), max_length=20, choices=SourceKind.choices)
@@ -91,8 +94,9 @@ class EntitlementLedger(models.Model):
     reason = models.CharField(_("原因"), max_length=10, choices=Reason.choices)
     reference = models.CharField(_("关联单据"), max_length=50, blank=True)
     by = models.ForeignKey(
-        "org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+        "org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -113,10 +117,13 @@ class Execution(models.Model):
         SMS = "sms", _("短信验证码")
         IN_PERSON = "in_person", _("当面确认")
 
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    # org and store are read through the (org, …) indexes below, items never filtered by (nor
+    # deleted): no single-column index on them.
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
     store = models.ForeignKey(
-        "org.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("执行门店")
-    )
+        "org.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("执行门店"),
+        db_index=False,
+    )  # fmt: skip
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="executions"
     )
@@ -124,8 +131,9 @@ class Execution(models.Model):
         Entitlement, on_delete=models.PROTECT, related_name="executions"
     )
     item = models.ForeignKey(
-        "catalog.Item", on_delete=models.PROTECT, related_name="+", verbose_name=_("项目")
-    )
+        "catalog.Item", on_delete=models.PROTECT, related_name="+", verbose_name=_("项目"),
+        db_index=False,
+    )  # fmt: skip
     sessions = models.PositiveIntegerField(_("次数"), default=1)
     performed_by = models.ForeignKey(
         "org.Staff", on_delete=models.PROTECT, related_name="+", verbose_name=_("执行人")

@@ -14,7 +14,10 @@ class Visit(TimeStampedModel):
         IN_SERVICE = "in_service", _("接待中")
         LEFT = "left", _("已离店")
 
-    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT)
+    # No single-column index on org (the indexes below lead with it) nor on the staff who
+    # registered or confirmed (never read by; staff are never deleted). The store keeps its own:
+    # the automatic leave reads a store's open visits without the org.
+    org = models.ForeignKey("org.Organization", on_delete=models.PROTECT, db_index=False)
     store = models.ForeignKey("org.Store", on_delete=models.PROTECT)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="visits"
@@ -31,8 +34,9 @@ class Visit(TimeStampedModel):
     visit_type = models.CharField(_("到访类型"), max_length=20, choices=VisitType.choices)
     proposed_visit_type = models.CharField(max_length=20, choices=VisitType.choices)
     type_confirmed_by = models.ForeignKey(
-        "org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+        "org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     type_confirmed_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(
         _("状态"), max_length=20, choices=Status.choices, default=Status.WAITING
@@ -63,8 +67,9 @@ class Visit(TimeStampedModel):
     left_at = models.DateTimeField(_("离店"), null=True, blank=True)
     left_automatically = models.BooleanField(default=False)
     registered_by = models.ForeignKey(
-        "org.Staff", on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+        "org.Staff", on_delete=models.SET_NULL, null=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     note = models.CharField(_("备注"), max_length=300, blank=True)
     # The customer's source channel, kept on the row so a month's channel statistics count
     # visits without joining every customer of the chain; it follows the customer's channel
