@@ -53,7 +53,38 @@ def record(
     store_id: int | None = None,
 ) -> AuditLog:
     """Append one audit row for a change made by `by` (a Staff, or None for the system)."""
-    return AuditLog.objects.create(
+    entry = entry_for(
+        by,
+        action,
+        obj,
+        before=before,
+        after=after,
+        note=note,
+        org_id=org_id,
+        store_id=store_id,
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+def record_all(entries: list[AuditLog]) -> None:
+    """Append several rows built by `entry_for` in one statement (many rows of one change)."""
+    AuditLog.objects.bulk_create(entries)
+
+
+def entry_for(
+    by,
+    action: str,
+    obj: models.Model,
+    *,
+    before: dict | None = None,
+    after: dict | None = None,
+    note: str = "",
+    org_id: int | None = None,
+    store_id: int | None = None,
+) -> AuditLog:
+    """The unsaved audit row `record` writes."""
+    return AuditLog(
         org_id=org_id or getattr(obj, "org_id", None) or getattr(by, "org_id", None),
         store_id=store_id if store_id is not None else getattr(obj, "store_id", None),
         actor_id=getattr(by, "pk", None),

@@ -471,9 +471,13 @@ def _of_role(staff: Staff | None, role: str, store: Store) -> Staff | None:
     return None
 
 
-def resolve_owner(role: str, *, store: Store, customer: Customer, execution=None):
+def resolve_owner(
+    role: str, *, store: Store, customer: Customer, execution=None, least_loaded=None
+):
     """(owner, note): the staff member for a node's owner role, or the store manager with the
-    reason when the store has nobody in that role."""
+    reason when the store has nobody in that role. `least_loaded(staff_role)` picks among the
+    role's colleagues (default: by their pending tasks now)."""
+    least_loaded = least_loaded or (lambda staff_role: _least_loaded(store, staff_role))
     owner = None
     if role == OwnerRole.CONSULTANT:
         owner = _of_role(customer.consultant, policy.CONSULTANT, store)
@@ -488,9 +492,9 @@ def resolve_owner(role: str, *, store: Store, customer: Customer, execution=None
         if owner is None and role == OwnerRole.DOCTOR:
             owner = _of_role(customer.doctor, policy.DOCTOR, store)
         if owner is None:
-            owner = _least_loaded(store, staff_role)
+            owner = least_loaded(staff_role)
     elif role == OwnerRole.CUSTOMER_SERVICE:
-        owner = _least_loaded(store, policy.SERVICE)
+        owner = least_loaded(policy.SERVICE)
     if owner is not None:
         return owner, ""
     manager = _store_staff(store, policy.MANAGER).first()
@@ -528,12 +532,27 @@ def create_tasks(
 ) -> list[FollowupTask]:
     """The tasks of every node of a rule that fired for `cause` at `base` (called inside the
     transaction of the triggering action). Nodes that already have a task for the cause are
-    skipped, so a trigger that fires again creates nothing."""
+    skipped, so a trigger that fires again creates nothing. One INSERT for the new tasks and
+    one for their audit rows."""
     windows = calling_windows(rule.org_id)
-    created = []
-    for node in rule.nodes.all():
+    nodes = list(rule.nodes.all())
+    taken = set(
+        FollowupTask.objects.filter(node_id__in=[n.pk for n in nodes], cause=cause).values_list(
+            "node_id", flat=True
+        )
+    )
+    # colleagues' loads read once per role, counting the tasks this rule gives out
+    picker = OwnerPicker(store)
+    tasks = []
+    for node in nodes:
+        if node.pk in taken:
+            continue
         owner, note = resolve_owner(
-            node.owner_role, store=store, customer=customer, execution=execution
+            node.owner_role,
+            store=store,
+            customer=customer,
+            execution=execution,
+            least_loaded=picker._least_loaded,
         )
         if owner is None:
             continue  # a chain with no manager and no HQ account: nobody to give it to
@@ -558,9 +577,18 @@ def create_tasks(
             execution=execution,
             source_line_id=source_line_id,
         )
-        if _insert(task):
-            audit.record(None, "followup_task.created", task, after={"cause": cause})
-            created.append(task)
+        task.first_due_at = task.due_at  # what save() sets; bulk_create does not call it
+        tasks.append(task)
+    if not tasks:
+        return []
+    try:
+        with transaction.atomic():
+            created = FollowupTask.objects.bulk_create(tasks)
+    except IntegrityError:  # a concurrent trigger made some of them: one by one
+        created = [task for task in tasks if _insert(task)]
+    audit.record_all(
+        [audit.entry_for(None, "followup_task.created", t, after={"cause": cause}) for t in created]
+    )
     return created
 
 

@@ -234,6 +234,30 @@ def test_surgery_creates_every_node_inside_the_calling_windows(
     assert every.count() == 7
 
 
+def test_a_rules_tasks_are_shared_among_customer_service_in_a_fixed_number_of_queries(
+    rules, staff_a, customer, eyelid, sell, execute, at, store_a
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from yanzhi.org.tests.factories import make_staff
+
+    # given two customer-service colleagues, neither with pending calls
+    make_staff(store_a.org, "customer_service", [store_a], username="a_service2", name="A客服二")
+    order = sell(customer, eyelid)
+    at("2026-03-16 16:00")
+    with CaptureQueriesContext(connection) as queries:
+        execute(order, by=staff_a["doctor"])
+    # the post-op rule's four customer-service calls go two and two, earlier account first
+    calls = [owner for _t, owner, _d, _s in tasks(kind="executed") if "service" in owner]
+    assert calls == ["a_service", "a_service2", "a_service", "a_service2"]
+    # the seven tasks and their audit rows: one INSERT each, not one per task
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert sum('"followups_followuptask"' in q for q in inserts) == 1
+    created = [q for q in inserts if '"core_auditlog"' in q and "followup_task.created" in q]
+    assert len(created) == 1 and created[0].count("followup_task.created") == 7
+
+
 def test_due_times_are_in_the_store_timezone(
     rules, staff_a, customer, eyelid, sell, execute, store_a, at
 ):
