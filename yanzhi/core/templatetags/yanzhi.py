@@ -56,13 +56,19 @@ def label(obj, field_name: str):
     them (a translation each): 1,000 translations for a 100-row list."""
     if obj is None or not hasattr(obj, "_meta"):
         return ""  # as the template shows a missing object's get_FOO_display
-    key = (type(obj), field_name, get_language())
+    value = getattr(obj, field_name)
+    return choice_labels(type(obj), field_name).get(value, value)
+
+
+def choice_labels(model, field_name: str) -> dict:
+    """{value: label} of a model field's choices in the active language (what `label` shows),
+    for code that labels many rows."""
+    key = (model, field_name, get_language())
     labels = _CHOICE_LABELS.get(key)
     if labels is None:
-        field = obj._meta.get_field(field_name)
+        field = model._meta.get_field(field_name)
         labels = _CHOICE_LABELS[key] = {value: str(text) for value, text in field.flatchoices}
-    value = getattr(obj, field_name)
-    return labels.get(value, value)
+    return labels
 
 
 # (view name, script prefix, urlconf) -> the URL's text before and after the pk.

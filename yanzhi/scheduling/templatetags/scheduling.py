@@ -2,11 +2,13 @@
 
 from django import template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from yanzhi.core.templatetags.yanzhi import label, local_time, masked_phone, pk_url
+from yanzhi.core.templatetags.yanzhi import choice_labels, masked_phone, pk_url
+from yanzhi.scheduling.models import Appointment
 
 register = template.Library()
 
@@ -22,6 +24,9 @@ def day_grid_rows(view, rows, can_book):
     # The booking link of an empty slot; the slot's start and the column go after it.
     book_url = f"{reverse('scheduling:book')}?store={view.store.pk}&day={view.day:%Y-%m-%d}&start="
     by = escape(view.by)
+    purposes = choice_labels(Appointment, "purpose")
+    statuses = choice_labels(Appointment, "status")
+    zone = timezone.get_current_timezone()  # what the local_time filter shows
     out = []
     for slot, cells in rows:
         start = f"{slot:%H:%M}"
@@ -29,7 +34,7 @@ def day_grid_rows(view, rows, can_book):
         for column, working, appointments in cells:
             out.append('<td class="">' if working else f'<td class="off-duty"{off_duty}>')
             for a in appointments:
-                span = f"{escape(local_time(a.starts_at))}-{escape(local_time(a.ends_at))}"
+                span = f"{a.starts_at.astimezone(zone):%H:%M}-{a.ends_at.astimezone(zone):%H:%M}"
                 if not a.visible:  # another consultant's customer: only that the time is taken
                     out.append(f'<span class="appt-block busy">{span} {busy}</span>')
                     continue
@@ -39,7 +44,8 @@ def day_grid_rows(view, rows, can_book):
                     f'href="{pk_url(a.pk, "scheduling:appointment-detail")}">'
                     f"<strong>{span}</strong> {escape(a.customer.name)} "
                     f'<span class="text-muted">{escape(masked_phone(a.customer.phone))}</span><br>'
-                    f"{escape(label(a, 'purpose'))}{items} · {escape(label(a, 'status'))}</a>"
+                    f"{escape(purposes.get(a.purpose, a.purpose))}{items} · "
+                    f"{escape(statuses.get(a.status, a.status))}</a>"
                 )
             if not appointments and working and can_book:
                 out.append(
