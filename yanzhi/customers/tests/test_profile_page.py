@@ -9,7 +9,13 @@ import pytest
 from django.utils import timezone
 
 from yanzhi.customers import membership, services
-from yanzhi.customers.models import Customer, CustomerSummary, SourceChannel, Tag
+from yanzhi.customers.models import (
+    Customer,
+    CustomerSummary,
+    MembershipProgram,
+    SourceChannel,
+    Tag,
+)
 from yanzhi.customers.tests.factories import make_customer
 
 # session, staff member, their stores; the customer (one row with what it points at), its
@@ -154,3 +160,16 @@ def test_the_profile_of_a_customer_without_a_summary(client_for, store_a_manager
     CustomerSummary.objects.filter(customer=customer).delete()
     html = client_for(store_a_manager).get(f"/customers/{customer.pk}/").content.decode()
     assert 'id="facts"' not in html and "新客" in html and "未成交" in html
+
+
+def test_the_spend_window_is_the_chains(client_for, store_a_manager, customer, chain):
+    client = client_for(store_a_manager)
+    assert (
+        "近12个月消费</div>¥1,200.00</div>"
+        in client.get(f"/customers/{customer.pk}/").content.decode()
+    )
+    MembershipProgram.objects.create(org=chain, window_months=6)
+    assert (
+        "近6个月消费</div>¥1,200.00</div>"
+        in client.get(f"/customers/{customer.pk}/").content.decode()
+    )
