@@ -18,9 +18,10 @@ from yanzhi.customers.models import (
 )
 from yanzhi.customers.tests.factories import make_customer
 
-# session, staff member, their stores; the customer (one row with what it points at), its
-# consents, the chain's current consent kinds, level changes, membership programme, tags.
-PROFILE_QUERIES = 9
+# session, staff member (their stores and the membership programme are kept per process,
+# org.settings_cache); the customer (one row with what it points at), its consents, the
+# chain's current consent kinds, level changes, tags.
+PROFILE_QUERIES = 7
 
 
 @pytest.fixture

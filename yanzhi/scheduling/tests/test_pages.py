@@ -73,9 +73,9 @@ def test_day_view_query_count_is_constant(
     one = _day_view_queries(client, 0, store_a, doctor_on_duty, store_a_front_desk)
     ten = _day_view_queries(client, 9, store_a, doctor_on_duty, store_a_front_desk)
     assert Appointment.objects.count() == 10
-    # session, staff member and their stores (the store and the store filter come from these),
-    # departments, the column staff, their roster, the appointments
-    assert one == ten == 7
+    # session, staff member (their stores, kept per process, give the store and the store
+    # filter), departments, the column staff, their roster, the appointments
+    assert one == ten == 6
     scope = scope_for(store_a_front_desk, current_store_id=store_a.pk)
     with CaptureQueriesContext(connection) as ctx:
         view = day_view(scope, store_a, DAY, by="doctor")
