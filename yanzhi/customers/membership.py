@@ -80,10 +80,27 @@ def level_for_spend(levels: list[MembershipLevel], spend: Decimal) -> Membership
     return reached
 
 
-def level_history(customer: Customer, *, limit: int = 20) -> QuerySet[MembershipLevelChange]:
-    return MembershipLevelChange.objects.filter(customer=customer).select_related(
-        "from_level", "to_level", "by"
-    )[:limit]
+# What the profile's level history shows of each change (customers/detail.html).
+PROFILE_CHANGE_COLUMNS = (
+    "changed_at",
+    "reason",
+    "window_months",
+    "rolling_spend_amount",
+    "from_level__name",
+    "to_level__name",
+)
+
+
+def level_history(
+    customer: Customer, *, limit: int = 20, page: bool = False
+) -> QuerySet[MembershipLevelChange]:
+    """A customer's level changes; page=True: the columns the profile shows only."""
+    qs = MembershipLevelChange.objects.filter(customer=customer)
+    if page:
+        qs = qs.select_related("from_level", "to_level").only(*PROFILE_CHANGE_COLUMNS)
+    else:
+        qs = qs.select_related("from_level", "to_level", "by")
+    return qs[:limit]
 
 
 # --- configuration (HQ) -----------------------------------------------------------------------------

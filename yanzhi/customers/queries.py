@@ -92,6 +92,60 @@ def get_customer_detail(scope: Scope, pk: int) -> Customer:
     return get_object_or_404(qs.prefetch_related("tags"), pk=pk)
 
 
+# The columns the 360° page shows (customers/detail.html, its partials and dynamic tags): the
+# customer's own and the names of the rows it points at. get_customer_detail loads every column
+# of nine tables (three staff rows, the referrer's whole customer row); building that statement
+# and its instances was the page's costliest step. A column the page reads must be listed here,
+# or reading it costs a query of its own (customers/tests/test_profile_page.py counts them).
+PROFILE_COLUMNS = (
+    "org_id",
+    "member_no",
+    "name",
+    "salutation",
+    "gender",
+    "birth_date",
+    "phone",
+    "phone_verified_at",
+    "id_card",
+    "allergies",
+    "notes",
+    "marketing_consent",
+    "member_level_since",
+    "rolling_spend_amount",
+    "created_at",
+    "store__name",
+    "store__timezone",
+    "consultant__name",
+    "online_consultant__name",
+    "doctor__name",
+    "source_channel__name",
+    "referrer__name",
+    "member_level__name",
+    "summary__visit_count",
+    "summary__last_visit_at",
+    "summary__last_visit_type",
+    "summary__deal_count",
+    "summary__total_spend_amount",
+    "summary__arrears_amount",
+    "summary__activity",
+)
+
+
+def customer_profile(scope: Scope, pk: int) -> Customer:
+    """One customer with the columns the 360° page shows (PROFILE_COLUMNS), in one query."""
+    qs = customers_for(scope).select_related(
+        "store",
+        "consultant",
+        "online_consultant",
+        "doctor",
+        "source_channel",
+        "referrer",
+        "summary",
+        "member_level",
+    )
+    return get_object_or_404(qs.only(*PROFILE_COLUMNS), pk=pk)
+
+
 # --- the chain-wide phone look-up (全网搜索) ------------------------------------------------------
 @dataclass(frozen=True)
 class PhoneLookup:
@@ -389,6 +443,13 @@ def tags_for(scope: Scope) -> QuerySet[Tag]:
     return Tag.objects.filter(org_id=scope.org_id)
 
 
+def tags_marked_for(scope: Scope, customer: Customer) -> list[Tag]:
+    """The chain's tags, each with .applied: whether the customer has it (one query, for the
+    profile's tag chips and its tag picker)."""
+    applied = Customer.tags.through.objects.filter(customer_id=customer.pk, tag_id=OuterRef("pk"))
+    return list(tags_for(scope).only("name", "color").annotate(applied=Exists(applied)))
+
+
 def get_tag(scope: Scope, pk: int) -> Tag:
     return get_object_or_404(tags_for(scope), pk=pk)
 
@@ -406,15 +467,32 @@ def consent_documents_for(scope: Scope) -> QuerySet[ConsentDocument]:
     return ConsentDocument.objects.filter(org_id=scope.org_id)
 
 
-def current_consent_documents(org_id: int) -> dict[str, ConsentDocument]:
+def current_consent_kinds(org_id: int) -> set[str]:
+    """The kinds of consent the chain has a current document for (without the documents'
+    text)."""
     docs = ConsentDocument.objects.filter(org_id=org_id, is_current=True)
-    return {doc.kind: doc for doc in docs}
+    return set(docs.values_list("kind", flat=True))
 
 
-def consents_of(customer: Customer) -> QuerySet[Consent]:
-    return Consent.objects.filter(customer=customer).select_related(
-        "document", "recorded_by", "withdrawn_by"
-    )
+# What the profile's consent list shows of each consent (customers/detail.html#consents).
+PROFILE_CONSENT_COLUMNS = (
+    "kind",
+    "method",
+    "granted_at",
+    "withdrawn_at",
+    "document__version",
+    "document__title",
+    "document__is_current",
+    "recorded_by__name",
+)
+
+
+def consents_of(customer: Customer, *, page: bool = False) -> QuerySet[Consent]:
+    """A customer's consents; page=True: the columns the profile shows only."""
+    qs = Consent.objects.filter(customer=customer)
+    if page:
+        return qs.select_related("document", "recorded_by").only(*PROFILE_CONSENT_COLUMNS)
+    return qs.select_related("document", "recorded_by", "withdrawn_by")
 
 
 def get_consent(scope: Scope, pk: int) -> Consent:

@@ -266,9 +266,10 @@ def customer_edit(request, pk: int):
 
 # --- the 360° profile ------------------------------------------------------------------------------
 def _profile_context(request, customer):
+    """What the 360° page and its partials show; `customer` from queries.customer_profile."""
     scope = request.scope
-    consents = list(queries.consents_of(customer))
-    documents = queries.current_consent_documents(customer.org_id)
+    consents = list(queries.consents_of(customer, page=True))
+    configured = queries.current_consent_kinds(customer.org_id)
     status = {}
     for kind, label in ConsentDocument.Kind.choices:
         current = next(
@@ -282,7 +283,7 @@ def _profile_context(request, customer):
         status[kind] = {
             "label": label,
             "current": current,
-            "document": documents.get(kind),
+            "configured": kind in configured,
             "outdated": current is None
             and any(c.kind == kind and c.withdrawn_at is None for c in consents),
         }
@@ -290,6 +291,7 @@ def _profile_context(request, customer):
         summary = customer.summary
     except Customer.summary.RelatedObjectDoesNotExist:
         summary = None
+    tags = queries.tags_marked_for(scope, customer)
     return {
         "customer": customer,
         "summary": summary,
@@ -299,10 +301,10 @@ def _profile_context(request, customer):
         "consent_status": status,
         "consent_form": ConsentForm(),
         "can_unmask": scope.can_unmask,
-        "all_tags": queries.tags_for(scope),
-        "customer_tag_ids": {t.pk for t in customer.tags.all()},
+        "all_tags": tags,
+        "customer_tags": [t for t in tags if t.applied],
         "sections": _sections(scope, customer),
-        "level_changes": list(membership.level_history(customer)),
+        "level_changes": list(membership.level_history(customer, page=True)),
         "window_months": membership.window_months(customer.org_id),
     }
 
@@ -320,7 +322,7 @@ def _sections(scope, customer) -> list[tuple[str, str]]:
 
 @login_required
 def customer_detail(request, pk: int):
-    customer = queries.get_customer_detail(request.scope, pk)
+    customer = queries.customer_profile(request.scope, pk)
     return render(request, "customers/detail.html", _profile_context(request, customer))
 
 
@@ -379,7 +381,7 @@ def consent_record(request, pk: int):
             error = exc.message
     else:
         error = _("请选择同意书类型和签署方式")
-    customer = queries.get_customer_detail(request.scope, pk)
+    customer = queries.customer_profile(request.scope, pk)
     context = {**_profile_context(request, customer), "consent_error": error}
     return render(request, "customers/detail.html#consents", context, status=422 if error else 200)
 
@@ -393,7 +395,7 @@ def consent_withdraw(request, pk: int):
         services.withdraw_consent(consent, by=request.user)
     except BusinessError as exc:
         error = exc.message
-    customer = queries.get_customer_detail(request.scope, consent.customer_id)
+    customer = queries.customer_profile(request.scope, consent.customer_id)
     context = {**_profile_context(request, customer), "consent_error": error}
     return render(request, "customers/detail.html#consents", context, status=422 if error else 200)
 
@@ -408,7 +410,7 @@ def customer_tags(request, pk: int):
         services.set_customer_tags(customer, ids, by=request.user)
     except BusinessError as exc:
         error = exc.message
-    customer = queries.get_customer_detail(request.scope, pk)
+    customer = queries.customer_profile(request.scope, pk)
     context = {**_profile_context(request, customer), "tag_error": error}
     return render(request, "customers/detail.html#tags", context, status=422 if error else 200)
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from yanzhi.core.models import AuditLog
@@ -21,6 +22,37 @@ def stores_for(scope: Scope) -> QuerySet[Store]:
 
 def get_store(scope: Scope, pk: int) -> Store:
     return get_object_or_404(stores_for(scope), pk=pk)
+
+
+def _loaded_stores(scope: Scope, staff) -> list[Store] | None:
+    """The scope's stores from the signed-in staff member's prefetched stores
+    (org.backends.StaffBackend loads them), when the scope is theirs and store-bound."""
+    if (
+        staff is None
+        or scope.store_ids is None
+        or staff.pk != scope.staff_id
+        or "stores" not in getattr(staff, "_prefetched_objects_cache", {})
+    ):
+        return None
+    return [s for s in staff.stores.all() if s.is_active and s.org_id == scope.org_id]
+
+
+def scope_stores(scope: Scope, staff=None) -> list[Store]:
+    """stores_for(scope) as a list; no query when the signed-in staff member's stores are
+    loaded (pass request.user)."""
+    loaded = _loaded_stores(scope, staff)
+    return list(stores_for(scope)) if loaded is None else loaded
+
+
+def get_scope_store(scope: Scope, pk: int, staff=None) -> Store:
+    """get_store, without a query when the signed-in staff member's stores are loaded."""
+    loaded = _loaded_stores(scope, staff)
+    if loaded is None:
+        return get_store(scope, pk)
+    store = next((s for s in loaded if s.pk == pk), None)
+    if store is None:
+        raise Http404
+    return store
 
 
 def staff_for(scope: Scope) -> QuerySet[Staff]:

@@ -92,7 +92,8 @@ def working_intervals(staff_id: int, store: Store, day: date) -> list[Interval]:
 def working_intervals_for_day(store: Store, day: date, staff_ids) -> dict[int, list[Interval]]:
     """working_intervals for many staff members in one query (for a day's grid)."""
     by_staff = defaultdict(list)
-    for entry in _entries_on(store, day).filter(staff_id__in=list(staff_ids)):
+    entries = _entries_on(store, day).filter(staff_id__in=list(staff_ids))
+    for entry in entries.only("staff_id", "starts_at", "ends_at", "is_rest"):
         by_staff[entry.staff_id].append(entry)
     return {pk: working_time(by_staff.get(pk, []), store) for pk in staff_ids}
 
@@ -312,7 +313,6 @@ def _view_appointments(
 ):
     """Active appointments of the store in [start, end); each with .visible for the scope.
     page=True: only the columns the day grid shows."""
-    visible = appointments_for(scope).filter(pk=OuterRef("pk"))
     appointments = Appointment.objects.filter(
         org_id=store.org_id,
         store_id=store.pk,
@@ -324,11 +324,19 @@ def _view_appointments(
         appointments = appointments.select_related("customer").only(*DAY_GRID_COLUMNS)
     else:
         appointments = appointments.select_related("customer", "doctor", "consultant", "room")
-    return list(appointments.annotate(visible=Exists(visible)).order_by("starts_at", "pk"))
+    appointments = appointments.order_by("starts_at", "pk")
+    if scope.owner_ids is None and scope.org_id == store.org_id and scope.covers_store(store.pk):
+        appointments = list(appointments)  # the scope sees every appointment of the store
+        for appointment in appointments:
+            appointment.visible = True
+        return appointments
+    visible = appointments_for(scope).filter(pk=OuterRef("pk"))
+    return list(appointments.annotate(visible=Exists(visible)))
 
 
-def _columns(store: Store, by: str, department_id: int | None):
-    """The column objects: staff of the role or the store's active rooms (one query)."""
+def _columns(store: Store, by: str, department_id: int | None, *, page: bool = False):
+    """The column objects: staff of the role or the store's active rooms (one query).
+    page=True: the columns' name, title or kind and department only (what the grid shows)."""
     if by == "room":
         rooms = Room.objects.filter(org_id=store.org_id, store_id=store.pk, is_active=True)
         if department_id:
@@ -338,6 +346,8 @@ def _columns(store: Store, by: str, department_id: int | None):
     staff = bookable_staff(store, roles)
     if department_id:
         staff = staff.filter(department_id=department_id)
+    if page:
+        staff = staff.only("name", "title", "department__name")
     return list(staff)
 
 
@@ -360,7 +370,7 @@ def day_view(
     appointments with the columns the page shows only (DAY_GRID_COLUMNS)."""
     if by not in ("doctor", "consultant", "room"):
         by = "doctor"
-    objs = _columns(store, by, department_id)
+    objs = _columns(store, by, department_id, page=page)
     if by == "room":
         working = {o.pk: [(store.opens_at, store.closes_at)] for o in objs}
     else:

@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 from django import template
+from django.conf import settings
+from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -56,13 +58,19 @@ def label(obj, field_name: str):
     them (a translation each): 1,000 translations for a 100-row list."""
     if obj is None or not hasattr(obj, "_meta"):
         return ""  # as the template shows a missing object's get_FOO_display
-    key = (type(obj), field_name, get_language())
+    value = getattr(obj, field_name)
+    return choice_labels(type(obj), field_name).get(value, value)
+
+
+def choice_labels(model, field_name: str) -> dict:
+    """{value: label} of a model field's choices in the active language (what `label` shows),
+    for code that labels many rows."""
+    key = (model, field_name, get_language())
     labels = _CHOICE_LABELS.get(key)
     if labels is None:
-        field = obj._meta.get_field(field_name)
+        field = model._meta.get_field(field_name)
         labels = _CHOICE_LABELS[key] = {value: str(text) for value, text in field.flatchoices}
-    value = getattr(obj, field_name)
-    return labels.get(value, value)
+    return labels
 
 
 # (view name, script prefix, urlconf) -> the URL's text before and after the pk.
@@ -81,6 +89,23 @@ def pk_url(pk, view_name: str) -> str:
         before, mark, after = reverse(view_name, args=[_PK_MARK]).partition(str(_PK_MARK))
         parts = _ROW_URLS[key] = (before, after)
     return f"{parts[0]}{pk}{parts[1]}"
+
+
+# (language, allowed actions) -> the main menu's markup (_main_menu.html). Every page draws
+# the menu, the same for every page a role sees: ~30 labels and as many permission checks.
+_MENUS: dict[tuple, str] = {}
+
+
+@register.simple_tag
+def main_menu(allowed):
+    """{% main_menu allowed %}: the menu entries the signed-in staff member may use."""
+    if settings.DEBUG:  # templates edited while the development server runs
+        return render_to_string("_main_menu.html", {"allowed": allowed})
+    key = (get_language(), frozenset(allowed))
+    menu = _MENUS.get(key)
+    if menu is None:
+        menu = _MENUS[key] = render_to_string("_main_menu.html", {"allowed": allowed})
+    return menu
 
 
 @register.inclusion_tag("core/bar_chart.html")

@@ -73,13 +73,29 @@ def test_day_view_query_count_is_constant(
     one = _day_view_queries(client, 0, store_a, doctor_on_duty, store_a_front_desk)
     ten = _day_view_queries(client, 9, store_a, doctor_on_duty, store_a_front_desk)
     assert Appointment.objects.count() == 10
-    assert one == ten
+    # session, staff member (their stores, kept per process, give the store and the store
+    # filter), departments, the column staff, their roster, the appointments
+    assert one == ten == 6
     scope = scope_for(store_a_front_desk, current_store_id=store_a.pk)
     with CaptureQueriesContext(connection) as ctx:
         view = day_view(scope, store_a, DAY, by="doctor")
         view.rows()
     assert len(ctx.captured_queries) <= 3
     assert sum(len(c.appointments) for c in view.columns) + len(view.unassigned) == 10
+
+
+def test_a_store_outside_the_scope_is_404_and_the_filter_lists_the_scope_stores(
+    client_for, store_a, store_b, store_a_front_desk, store_a_manager, appointment
+):
+    client = client_for(store_a_front_desk)
+    assert client.get(f"/appointments/?store={store_b.pk}&day={DAY}").status_code == 404
+    assert client.get(f"/appointments/week/?store={store_b.pk}&day={DAY}").status_code == 404
+    html = client.get(f"/appointments/?store={store_a.pk}&day={DAY}").content.decode()
+    assert "王小美" in html and store_b.name not in html
+    store_a_manager.stores.add(store_b)  # two stores: a store filter with both
+    html = client_for(store_a_manager).get(f"/appointments/?day={DAY}").content.decode()
+    assert f'<option value="{store_a.pk}" selected>{store_a.name}</option>' in html
+    assert f'<option value="{store_b.pk}">{store_b.name}</option>' in html
 
 
 def test_week_view_and_room_columns(client_for, store_a_front_desk, appointment, room_1):
