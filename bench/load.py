@@ -187,6 +187,7 @@ class LoadClient:
         self.login_seconds: list[float] = []
         self.recording = False
         self.draw = 0
+        self.arrived: list[int] = []  # visits this client registered (sent home after the run)
 
     # one request: (status, response, body); network failures raise
     def request(self, method, path, cookies: Cookies, body=None, headers=None):
@@ -303,6 +304,7 @@ class LoadClient:
             visit = expect_json(status, data, 201)
             if visit.get("customer", {}).get("id") != customer["pk"] or not visit.get("id"):
                 raise WrongAnswer(f"arrival answered {str(visit)[:200]}")
+            self.arrived.append(visit["id"])
             return visit
 
         self.timed(
@@ -679,6 +681,22 @@ def format_workers(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def send_arrivals_home(visit_ids: list[int], username: str) -> int:
+    """The run's arrivals leave again (after the measurement), or every run would leave the
+    store's today page with more customers in the store."""
+    from yanzhi.org.models import Staff
+    from yanzhi.visits import services
+    from yanzhi.visits.models import Visit
+
+    if not visit_ids:
+        return 0
+    by = Staff.objects.get(username=username)
+    waiting = Visit.objects.filter(pk__in=visit_ids, left_at__isnull=True).order_by("pk")
+    for visit in waiting:
+        services.leave(visit, by=by)
+    return len(waiting)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=60, help="seconds recorded")
@@ -739,6 +757,9 @@ def main(argv=None) -> int:
     finally:
         exit_code = stop_gunicorn(server)
     load_after = os.getloadavg()
+    sent_home = send_arrivals_home(
+        [pk for c in clients for pk in c.arrived], inputs.usernames.get("front_desk", "")
+    )
     rows, overall, errors = summarize(clients, wall)
     logins = sorted(s for c in clients for s in c.login_seconds)
     print()
@@ -757,7 +778,8 @@ def main(argv=None) -> int:
         f"sign-in: {len(logins)} logins in {setup:.1f} s (p50 {percentile(logins, 0.5) * 1000:.0f}"
         f" ms each); the clients' own CPU {own_cpu:.1f} s (sign-in included); gunicorn stopped "
         f"with exit code {exit_code}; load average after "
-        f"{load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}"
+        f"{load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; the run's "
+        f"{sent_home} arrivals sent home"
     )
     print()
     print(format_workers(workers))
