@@ -77,18 +77,22 @@ def get_customer(scope: Scope, pk: int) -> Customer:
     return get_object_or_404(customers_for(scope), pk=pk)
 
 
+# The rows a customer's profile names (its store, staff, channel, referrer, summary, level).
+PROFILE_RELATED = (
+    "store",
+    "consultant",
+    "online_consultant",
+    "doctor",
+    "source_channel",
+    "referrer",
+    "summary",
+    "member_level",
+)
+
+
 def get_customer_detail(scope: Scope, pk: int) -> Customer:
     """One customer with what the 360° profile shows, in a fixed number of queries."""
-    qs = customers_for(scope).select_related(
-        "store",
-        "consultant",
-        "online_consultant",
-        "doctor",
-        "source_channel",
-        "referrer",
-        "summary",
-        "member_level",
-    )
+    qs = customers_for(scope).select_related(*PROFILE_RELATED)
     return get_object_or_404(qs.prefetch_related("tags"), pk=pk)
 
 
@@ -133,16 +137,7 @@ PROFILE_COLUMNS = (
 
 def customer_profile(scope: Scope, pk: int) -> Customer:
     """One customer with the columns the 360° page shows (PROFILE_COLUMNS), in one query."""
-    qs = customers_for(scope).select_related(
-        "store",
-        "consultant",
-        "online_consultant",
-        "doctor",
-        "source_channel",
-        "referrer",
-        "summary",
-        "member_level",
-    )
+    qs = customers_for(scope).select_related(*PROFILE_RELATED)
     return get_object_or_404(qs.only(*PROFILE_COLUMNS), pk=pk)
 
 
