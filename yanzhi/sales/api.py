@@ -73,7 +73,7 @@ def _org_record(request, model, pk: int | None, field: str, code: str, message):
 
 
 def _detail(request, pk):
-    return queries.get_order_detail(request.scope, pk)
+    return queries.get_order_out(request.scope, pk)
 
 
 def _lines(lines):

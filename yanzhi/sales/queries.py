@@ -76,6 +76,38 @@ def _prefetch():
 ORDER_PREFETCH = _prefetch()
 
 
+def _out_prefetch():
+    from django.db.models import Prefetch
+
+    from yanzhi.sales.models import OrderLine
+
+    line_columns = [f.attname for f in OrderLine._meta.concrete_fields]
+    payment_columns = (
+        "order_id", "method", "amount", "refund_of_id", "card_id", "coupon_id", "deposit_id",
+        "business_date", "created_at",
+    )  # fmt: skip
+    return (
+        Prefetch(
+            "lines",
+            queryset=OrderLine.objects.select_related("item", "promotion").only(
+                *line_columns, "item__name", "promotion__name"
+            ),
+        ),
+        Prefetch("payments", queryset=Payment.objects.only(*payment_columns)),
+    )
+
+
+# What the API answers with an order (sales.schemas.OrderOut): the order's own row, its lines
+# with the item's and the promotion's names, and its payments. The pages' detail above also
+# joins six tables and the payments' cards, coupons and cashiers; building those rows took
+# a third of a payment request.
+ORDER_OUT_PREFETCH = _out_prefetch()
+
+
+def get_order_out(scope: Scope, pk: int) -> Order:
+    return get_object_or_404(orders_for(scope).prefetch_related(*ORDER_OUT_PREFETCH), pk=pk)
+
+
 def order_list(
     scope: Scope,
     *,

@@ -112,7 +112,7 @@ def create_execution(request, data: ExecutionIn):
         notes=data.notes,
         materials=_materials(request, data),
     )
-    return Status(201, queries.get_execution(scope, execution.pk))
+    return Status(201, queries.get_execution_out(scope, execution.pk))
 
 
 @router.get("/executions", response=ExecutionPage, summary="Executions (执行记录) in scope")
@@ -126,7 +126,7 @@ def list_executions(
     offset: int = 0,
 ):
     policy.require(request.scope, "treatment.view")
-    qs = queries.execution_list(request.scope)
+    qs = queries.execution_out_list(request.scope)
     if customer_id:
         qs = qs.filter(customer_id=customer_id)
     if lot_no:
@@ -141,14 +141,14 @@ def list_executions(
 @router.get("/executions/{execution_id}", response=ExecutionDetailOut)
 def get_execution(request, execution_id: int):
     policy.require(request.scope, "treatment.view")
-    return queries.get_execution(request.scope, execution_id)
+    return queries.get_execution_out(request.scope, execution_id)
 
 
 @router.post("/executions/{execution_id}/confirm", response=ExecutionDetailOut)
 def confirm_execution(request, execution_id: int, data: ConfirmIn):
     execution = queries.get_execution(request.scope, execution_id)
     services.confirm_execution(execution, method=data.method, by=request.auth)
-    return queries.get_execution(request.scope, execution_id)
+    return queries.get_execution_out(request.scope, execution_id)
 
 
 @router.get(

@@ -52,6 +52,31 @@ def get_execution(scope: Scope, pk: int) -> Execution:
     return get_object_or_404(qs.prefetch_related(Prefetch("materials", queryset=materials)), pk=pk)
 
 
+# What the API answers with an execution (treatments.schemas.ExecutionOut): its own row and
+# the names it shows of the customer, store, item and staff. The pages' rows above join whole
+# rows of seven tables.
+EXECUTION_OUT_COLUMNS = (
+    *(f.attname for f in Execution._meta.concrete_fields),
+    "customer__name",
+    "customer__phone",
+    *(f"{relation}__name" for relation in ("store", "item", "performed_by", "assistant")),
+)
+EXECUTION_OUT_RELATED = ("customer", "store", "item", "performed_by", "assistant")
+
+
+def execution_out_list(scope: Scope) -> QuerySet[Execution]:
+    qs = executions_for(scope).select_related(*EXECUTION_OUT_RELATED)
+    return qs.only(*EXECUTION_OUT_COLUMNS)
+
+
+def get_execution_out(scope: Scope, pk: int) -> Execution:
+    materials = ExecutionMaterial.objects.select_related("item", "warehouse").only(
+        "execution_id", "quantity", "lot_no", "item__name", "warehouse__name"
+    )
+    qs = execution_out_list(scope).prefetch_related(Prefetch("materials", queryset=materials))
+    return get_object_or_404(qs, pk=pk)
+
+
 def customer_courses(scope: Scope, customer: Customer) -> dict:
     """A customer's courses (open first) and their latest executions, in a fixed number of
     queries, for the 360° profile."""

@@ -57,7 +57,10 @@ def list_visits(
         qs = qs.filter(status=status)
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
-    qs = qs.select_related(*queries.VISIT_RELATED).order_by("-arrived_at", "-id")
+    qs = qs.select_related("store", "customer", "consultant", "doctor").only(
+        *queries.VISIT_OUT_COLUMNS
+    )
+    qs = qs.order_by("-arrived_at", "-id")
     return {"count": qs.count(), "items": list(qs[offset : offset + limit])}
 
 
@@ -88,7 +91,7 @@ def register_arrival(request, data: VisitIn):
         note=data.note,
         by=request.auth,
     )
-    return Status(201, queries.get_visit(request.scope, visit.pk))
+    return Status(201, queries.get_visit_out(request.scope, visit.pk))
 
 
 @router.get("/visits/queue", response=list[QueueEntryOut])
@@ -99,14 +102,14 @@ def visit_queue(request, store_id: int | None = None):
 
 @router.get("/visits/{visit_id}", response=VisitOut)
 def get_visit(request, visit_id: int):
-    return queries.get_visit(request.scope, visit_id)
+    return queries.get_visit_out(request.scope, visit_id)
 
 
 @router.post("/visits/{visit_id}/confirm-type", response=VisitOut)
 def confirm_type(request, visit_id: int, data: VisitTypeIn):
     visit = queries.get_visit(request.scope, visit_id)
     services.confirm_visit_type(visit, visit_type=data.visit_type, by=request.auth)
-    return queries.get_visit(request.scope, visit_id)
+    return queries.get_visit_out(request.scope, visit_id)
 
 
 @router.post("/visits/{visit_id}/triage", response=VisitOut)
@@ -115,21 +118,21 @@ def triage(request, visit_id: int, data: TriageIn):
     consultant = get_staff(request.scope, data.consultant_id) if data.consultant_id else None
     doctor = get_staff(request.scope, data.doctor_id) if data.doctor_id else None
     services.triage(visit, consultant=consultant, doctor=doctor, by=request.auth)
-    return queries.get_visit(request.scope, visit_id)
+    return queries.get_visit_out(request.scope, visit_id)
 
 
 @router.post("/visits/{visit_id}/stages", response=VisitOut)
 def record_stage(request, visit_id: int, data: StageIn):
     visit = queries.get_visit(request.scope, visit_id)
     services.record_stage(visit, stage=data.stage, at=data.at, by=request.auth)
-    return queries.get_visit(request.scope, visit_id)
+    return queries.get_visit_out(request.scope, visit_id)
 
 
 @router.post("/visits/{visit_id}/leave", response=VisitOut)
 def leave(request, visit_id: int, data: LeaveIn | None = None):
     visit = queries.get_visit(request.scope, visit_id)
     services.leave(visit, at=data.at if data else None, by=request.auth)
-    return queries.get_visit(request.scope, visit_id)
+    return queries.get_visit_out(request.scope, visit_id)
 
 
 @router.get("/visit-type-proposal", response=ProposalOut)

@@ -70,6 +70,26 @@ def get_visit(scope: Scope, pk: int) -> Visit:
     return get_object_or_404(visits_for(scope).select_related(*VISIT_RELATED), pk=pk)
 
 
+# What the API answers with a visit (visits.schemas.VisitOut): the visit's own row and the
+# names it shows of the store, the customer, the consultant and the doctor. Whole rows of five
+# tables took a fifth of an arrival request.
+VISIT_OUT_COLUMNS = (
+    *(f.attname for f in Visit._meta.concrete_fields),
+    "store__name",
+    *(
+        f"customer__{name}"
+        for name in ("name", "member_no", "phone", "phone_verified_at", "allergies")
+    ),
+    "consultant__name",
+    "doctor__name",
+)
+
+
+def get_visit_out(scope: Scope, pk: int) -> Visit:
+    qs = visits_for(scope).select_related("store", "customer", "consultant", "doctor")
+    return get_object_or_404(qs.only(*VISIT_OUT_COLUMNS), pk=pk)
+
+
 def customer_match(q: str, prefix: str = "") -> Q:
     """Local search on a list: full phone, phone tail, name, pinyin or initials, member number."""
     q = (q or "").strip()

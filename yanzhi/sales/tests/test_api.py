@@ -104,16 +104,47 @@ def test_deal_definition_and_liability(api_for, hq_admin, store_a_manager, card_
 
 
 def test_list_has_a_fixed_query_count(
-    api_for, open_pending, hydra, store_a_cashier, store_a_manager, django_assert_max_num_queries
+    client_for, open_pending, hydra, store_a_cashier, store_a_manager, django_assert_max_num_queries
 ):
-    api = api_for(store_a_manager)
+    # In-process client: the live server's queries run on another connection and would not
+    # be counted.
+    client = client_for(store_a_manager)
     for _ in range(6):
         services.pay_order(
             open_pending([(hydra.pk, 1, 0)]), payments=[cash("10")], by=store_a_cashier
         )
     with django_assert_max_num_queries(12):
-        r = api.get("/orders?limit=100")
+        r = client.get("/api/v1/orders?limit=100")
     assert r.json()["count"] == 6
+
+
+def test_an_order_answer_reads_the_same_statements_for_one_line_or_many(
+    client_for, open_pending, hydra, cream, package, store_a_cashier, store_a_manager
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    bare = open_pending([(hydra.pk, 1, 0)])
+    full = open_pending([(hydra.pk, 1, 0), (cream.pk, 2, 0), (package.pk, 1, 0)])
+    due = Order.objects.get(pk=full.pk).payable_amount
+    services.pay_order(
+        full,
+        payments=[cash("100"), services.PaymentLine("wechat", due - Decimal("100"))],
+        by=store_a_cashier,
+    )
+    client = client_for(store_a_manager)
+    client.get(f"/api/v1/orders/{bare.pk}")  # the signed-in staff's settings, read once
+    answers = {}
+    for order in (bare, full):
+        with CaptureQueriesContext(connection) as statements:
+            answers[order.pk] = client.get(f"/api/v1/orders/{order.pk}").json()
+        answers[order.pk]["statements"] = len(statements)
+    # the session, the signed-in staff member, the order, its lines, its payments
+    assert answers[bare.pk]["statements"] == answers[full.pk]["statements"] == 5
+    body = answers[full.pk]
+    assert [ln["item_name"] for ln in body["lines"]] == [hydra.name, cream.name, package.name]
+    assert sorted(p["method"] for p in body["payments"]) == ["cash", "wechat"]
+    assert body["status"] == "paid" and body["arrears_amount"] == "0.00"
 
 
 def test_refund_unused_sessions_over_http(

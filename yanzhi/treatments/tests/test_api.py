@@ -91,3 +91,39 @@ def test_list_endpoint_query_count_is_fixed(
     with django_assert_max_num_queries(10):
         body = c.get("/api/v1/executions").json()
     assert body["count"] == 6
+
+
+def test_an_execution_answer_reads_the_same_statements_with_or_without_materials(
+    customer_a, hydra, filler, pharmacy_a, stock, grant, store_a_nurse, store_a_doctor, client_for
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    stock(pharmacy_a, filler, "3")
+    course = grant(customer_a, hydra, sessions=2)
+    client = client_for(store_a_nurse)
+    bare = client.post(
+        "/api/v1/executions",
+        {"entitlement_id": course.pk, "materials": []},
+        content_type="application/json",
+    ).json()
+    full = client.post(
+        "/api/v1/executions",
+        {"entitlement_id": course.pk, "assistant_id": store_a_doctor.pk, "lot_no": "HA-7"},
+        content_type="application/json",
+    ).json()
+    counted = {}
+    for execution in (bare, full):
+        with CaptureQueriesContext(connection) as statements:
+            counted[execution["id"]] = client.get(f"/api/v1/executions/{execution['id']}").json()
+        counted[execution["id"]]["statements"] = len(statements)
+    # the session, the signed-in staff member, the execution with its names, its materials
+    assert counted[bare["id"]]["statements"] == counted[full["id"]]["statements"] == 4
+    body = counted[full["id"]]
+    assert body["materials"][0]["item"]["name"] == filler.name
+    assert body["materials"][0]["warehouse"]["name"] == pharmacy_a.name
+    assert body["assistant"]["name"] == store_a_doctor.name
+    assert (body["store"]["name"], body["item"]["name"]) == (customer_a.store.name, hydra.name)
+    assert body["performed_by"]["name"] == store_a_nurse.name
+    assert body["customer"]["masked_phone"] == "139****1111"
+    assert counted[bare["id"]]["materials"] == [] and counted[bare["id"]]["assistant"] is None

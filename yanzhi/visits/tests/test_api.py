@@ -146,3 +146,38 @@ def test_hq_must_name_a_store(api_for, hq_admin, store_a):
     response = api.get("/visits/queue")
     assert response.status_code == 422 and response.json()["code"] == "store_required"
     assert api.get("/visits/queue", params={"store_id": store_a.pk}).status_code == 200
+
+
+def test_a_visit_answer_reads_the_same_statements_with_or_without_its_people(
+    client_for, store_a, store_a_front_desk, store_a_consultant, store_a_doctor
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from yanzhi.visits import services
+
+    alone = services.register_arrival(
+        store_a, customer=make_customer(store_a, name="独自", phone="13800002222"),
+        by=store_a_front_desk,
+    )  # fmt: skip
+    served = services.register_arrival(
+        store_a, customer=make_customer(store_a, name="有人接待", phone="13800003333"),
+        by=store_a_front_desk,
+    )  # fmt: skip
+    services.triage(
+        served, consultant=store_a_consultant, doctor=store_a_doctor, by=store_a_front_desk
+    )
+    client = client_for(store_a_front_desk)
+    client.get("/api/v1/me")  # the signed-in staff's stores, read once
+    counted = {}
+    for visit in (alone, served):
+        with CaptureQueriesContext(connection) as statements:
+            counted[visit.pk] = client.get(f"/api/v1/visits/{visit.pk}").json()
+        counted[visit.pk]["statements"] = len(statements)
+    # the session, the signed-in staff member, the visit with the names it shows
+    assert counted[alone.pk]["statements"] == counted[served.pk]["statements"] == 3
+    body = counted[served.pk]
+    assert body["store_name"] == store_a.name and body["customer"]["phone"] == "138****3333"
+    assert body["consultant"]["name"] == store_a_consultant.name
+    assert body["doctor"]["name"] == store_a_doctor.name
+    assert counted[alone.pk]["consultant"] is None
