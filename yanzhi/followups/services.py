@@ -1152,14 +1152,19 @@ def save_advice_template(
     return template
 
 
+def advice_template(org_id: int, item_id: int) -> AdviceTemplate | None:
+    """The item's active medical-advice template (settings: kept per process)."""
+    return settings_cache.cached(
+        org_id,
+        ("advice_template", item_id),
+        AdviceTemplate.objects.filter(org_id=org_id, item_id=item_id, is_active=True).first,
+    )
+
+
 def send_advice(*, org_id: int, store: Store, customer: Customer, item: Item) -> bool:
     """After an execution: the item's medical advice to the customer by SMS, if there is an
     active template and the customer's mobile is valid."""
-    template = settings_cache.cached(
-        org_id,
-        ("advice_template", item.pk),
-        AdviceTemplate.objects.filter(org_id=org_id, item=item, is_active=True).first,
-    )
+    template = advice_template(org_id, item.pk)
     if template is None or not _valid_mobile(customer.phone):
         return False
     queue_sms(

@@ -66,12 +66,17 @@ def applies(rule: FollowupRule, customer: Customer, item=None) -> bool:
     belongs to one of its departments). `matching_customers` is the same test in SQL."""
     if not tags.matches(customer, _tags(rule)):
         return False
+    return covers_item(rule, item.pk if item else None, item.department_id if item else None)
+
+
+def covers_item(rule: FollowupRule, item_id: int | None, department_id: int | None) -> bool:
+    """The rule's item filter alone: no items or departments, or one of them."""
     item_ids = {i.pk for i in rule.items.all()}
     department_ids = {d.pk for d in rule.departments.all()}
     if item_ids or department_ids:
-        if item is None:
+        if item_id is None:
             return False
-        return item.pk in item_ids or item.department_id in department_ids
+        return item_id in item_ids or department_id in department_ids
     return True
 
 
@@ -207,9 +212,24 @@ def on_order_reversed(*, order_id: int, org_id: int, **_):
 
 
 def on_execution_done(
-    *, execution_id: int, org_id: int, store_id: int, customer_id: int, item_id: int, **_
+    *,
+    execution_id: int,
+    org_id: int,
+    store_id: int,
+    customer_id: int,
+    item_id: int,
+    department_id: int | None = None,
+    **_,
 ):
     """After an execution: the post-treatment nodes, and the item's medical advice by SMS."""
+    # Both are settings kept per process: when the item has neither, nothing is read.
+    rules = [
+        rule
+        for rule in _rules(org_id, Trigger.EXECUTED, store_id)
+        if covers_item(rule, item_id, department_id)
+    ]
+    if not rules and services.advice_template(org_id, item_id) is None:
+        return
     execution = Execution.objects.select_related(
         "store", "item", "entitlement", "performed_by", "assistant"
     ).get(pk=execution_id)
@@ -217,7 +237,6 @@ def on_execution_done(
     services.send_advice(
         org_id=org_id, store=execution.store, customer=customer, item=execution.item
     )
-    rules = _rules(org_id, Trigger.EXECUTED, store_id)
     if not rules:
         return
     _fire(

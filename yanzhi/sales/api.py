@@ -58,7 +58,7 @@ def _store(request, store_id):
     if not store_id:
         message = _("请指定门店")
         raise BusinessError("store_required", message, fields={"store_id": [message]}, status=422)
-    return org_queries.get_store(request.scope, store_id)
+    return org_queries.get_scope_store(request.scope, store_id, request.user)
 
 
 def _org_record(request, model, pk: int | None, field: str, code: str, message):

@@ -84,10 +84,14 @@ def _materials(request, data: ExecutionIn):
 @router.post("/executions", response={201: ExecutionDetailOut}, summary="Execute a session")
 def create_execution(request, data: ExecutionIn):
     scope = request.scope
-    entitlement = queries.get_entitlement(scope, data.entitlement_id)
+    entitlement = queries.get_entitlement_to_execute(scope, data.entitlement_id)
     visit = get_visit(scope, data.visit_id) if data.visit_id else None
     store_id = data.store_id or scope.current_store_id
-    store = org_queries.get_store(scope, store_id) if store_id and not visit else None
+    store = (
+        org_queries.get_scope_store(scope, store_id, request.user)
+        if store_id and not visit
+        else None
+    )
     assistant = None
     if data.assistant_id:
         assistant = Staff.objects.filter(org_id=scope.org_id, pk=data.assistant_id).first()
@@ -112,7 +116,7 @@ def create_execution(request, data: ExecutionIn):
         notes=data.notes,
         materials=_materials(request, data),
     )
-    return Status(201, queries.get_execution_out(scope, execution.pk))
+    return Status(201, queries.new_execution_out(execution))
 
 
 @router.get("/executions", response=ExecutionPage, summary="Executions (执行记录) in scope")

@@ -5,7 +5,17 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -32,6 +42,12 @@ def entitlements_for(scope: Scope) -> QuerySet[Entitlement]:
 
 def get_entitlement(scope: Scope, pk: int) -> Entitlement:
     qs = entitlements_for(scope).select_related("customer", "item", "store")
+    return get_object_or_404(qs, pk=pk)
+
+
+def get_entitlement_to_execute(scope: Scope, pk: int) -> Entitlement:
+    """The course in scope, for execute_session, which reads it whole under its lock."""
+    qs = entitlements_for(scope).only("org_id", "customer_id", "store_id")
     return get_object_or_404(qs, pk=pk)
 
 
@@ -69,12 +85,23 @@ def execution_out_list(scope: Scope) -> QuerySet[Execution]:
     return qs.only(*EXECUTION_OUT_COLUMNS)
 
 
-def get_execution_out(scope: Scope, pk: int) -> Execution:
+def _materials_out() -> Prefetch:
     materials = ExecutionMaterial.objects.select_related("item", "warehouse").only(
         "execution_id", "quantity", "lot_no", "item__name", "warehouse__name"
     )
-    qs = execution_out_list(scope).prefetch_related(Prefetch("materials", queryset=materials))
+    return Prefetch("materials", queryset=materials)
+
+
+def get_execution_out(scope: Scope, pk: int) -> Execution:
+    qs = execution_out_list(scope).prefetch_related(_materials_out())
     return get_object_or_404(qs, pk=pk)
+
+
+def new_execution_out(execution: Execution) -> Execution:
+    """The answer to the execution just written: the object the service made (its customer,
+    store, item and staff at hand) with its materials read."""
+    prefetch_related_objects([execution], _materials_out())
+    return execution
 
 
 def customer_courses(scope: Scope, customer: Customer) -> dict:

@@ -359,9 +359,9 @@ def execute_session(
     execution = Execution.objects.create(
         org_id=entitlement.org_id,
         store=store,
-        customer_id=entitlement.customer_id,
+        customer=entitlement.customer,
         entitlement=entitlement,
-        item_id=entitlement.item_id,
+        item=entitlement.item,
         sessions=sessions,
         performed_by=by,
         assistant=assistant,

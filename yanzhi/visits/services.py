@@ -99,7 +99,7 @@ def _first_visit_of_day(customer_id: int, org_id: int, day, *, until=None, exclu
         qs = qs.filter(arrived_at__lte=until)
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
-    return qs.order_by("arrived_at", "id").first()
+    return qs.order_by("arrived_at", "id").only("visit_type").first()
 
 
 def visit_facts(
