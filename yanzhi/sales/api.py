@@ -211,7 +211,7 @@ def pay(
     data: PayIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ):
-    order = queries.get_order(request.scope, order_id)
+    order = queries.get_order_ref(request.scope, order_id)
     paid = services.pay_order(
         order,
         payments=[
