@@ -108,7 +108,7 @@ def customer_list(request):
         activities=_choices_param(request.GET.getlist("activity"), MemberActivity.values),
         has_arrears=_bool_param(request.GET.get("arrears")),
     )
-    page = Paginator(queries.customer_list(scope, filters, store), PAGE_SIZE).get_page(
+    page = Paginator(queries.customer_list_page(scope, filters, store), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     fields = [f for f in queries.result_fields(store) if f != "name"]

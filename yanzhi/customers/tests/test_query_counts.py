@@ -24,6 +24,7 @@ def many(store_a, store_a_consultant, store_a_doctor):
             "name",
             "phone",
             "member_no",
+            "gender",
             "age",
             "consultant",
             "doctor",
