@@ -107,8 +107,9 @@ def list_customers(
         activities=tags.activities,
         has_arrears=has_arrears,
     )
-    qs = queries.customer_list(request.scope, filters, _current_store(request))
-    return {"count": qs.count(), "items": list(qs[offset : offset + limit])}
+    ids = queries.customer_list_ids(request.scope, filters, _current_store(request))
+    page = list(ids[offset : offset + limit])
+    return {"count": ids.count(), "items": queries.customers_in_order(page)}
 
 
 @router.post("/customers", response={201: CustomerOut})

@@ -47,3 +47,18 @@ def _derived(link) -> dict:
         has_arrears=link.s_owes,
     )
     return state.as_dict()
+
+
+@register("store_links")
+def check_store_links():
+    """What a store's customer list counts and orders by (queries.StoreNewestIds): a link
+    never points at its customer's own store, and carries the customer's created_at."""
+    links = CustomerStoreLink.objects.select_related("customer")
+    own_store = links.filter(store_id=F("customer__store_id"))
+    for link in own_store.order_by("pk").iterator():
+        yield Mismatch("store_links", f"link {link.pk}", link.store_id, "not the customer's store")
+    stale = links.exclude(customer_created_at=F("customer__created_at"))
+    for link in stale.order_by("pk").iterator():
+        yield Mismatch(
+            "store_links", f"link {link.pk}", link.customer_created_at, link.customer.created_at
+        )

@@ -247,6 +247,12 @@ class Customer(TimeStampedModel):
                 fields=["org", "store", "consultant"], name="customer_org_store_consultant"
             ),
             models.Index(fields=["org", "consultant"], name="customer_org_consultant"),
+            # The customer list's default order, newest first: a store's (with its linked
+            # customers' link_store_newest) and the chain's (HQ).
+            models.Index(
+                fields=["org", "store", "created_at", "id"], name="customer_store_newest"
+            ),
+            models.Index(fields=["org", "created_at", "id"], name="customer_org_newest"),
             models.Index(fields=["org", "online_consultant"], name="customer_org_online"),
             models.Index(fields=["org", "member_level"], name="customer_org_member_level"),
         ]
@@ -333,6 +339,10 @@ class CustomerStoreLink(models.Model):
     last_visit_type = models.CharField(max_length=20, editable=False, db_default="")
     deal_count = models.PositiveIntegerField(editable=False, db_default=0)
     has_arrears = models.BooleanField(editable=False, db_default=False)
+    # A copy of the customer's created_at (which never changes): a store's customer list,
+    # newest first, reads its linked customers in that order from this table's index as it
+    # reads its own customers from the customer table's.
+    customer_created_at = models.DateTimeField(editable=False)
 
     SEARCH_KEYS = ("name", "name_rest", "name_pinyin", "name_initials", "phone_tail")
     TAG_FACTS = ("activity", "last_visit_type", "deal_count", "has_arrears")
@@ -346,6 +356,10 @@ class CustomerStoreLink(models.Model):
         ]
         indexes = [
             models.Index(fields=["org", "store", "customer"], name="customer_link_org_store"),
+            models.Index(
+                fields=["org", "store", "customer_created_at", "customer"],
+                name="link_store_newest",
+            ),
             models.Index(
                 fields=["org", "store", "name"],
                 name="link_store_name_prefix",

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -530,7 +531,7 @@ def _create_store_link(customer: Customer, store_id: int) -> None:
     keys = (
         Customer.objects.select_for_update(no_key=True)
         .filter(pk=customer.pk)
-        .values(*CustomerStoreLink.SEARCH_KEYS)
+        .values(*CustomerStoreLink.SEARCH_KEYS, customer_created_at=F("created_at"))
         .get()
     )
     CustomerStoreLink.objects.get_or_create(

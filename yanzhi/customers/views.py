@@ -4,7 +4,6 @@ every write through services.py."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -108,8 +107,8 @@ def customer_list(request):
         activities=_choices_param(request.GET.getlist("activity"), MemberActivity.values),
         has_arrears=_bool_param(request.GET.get("arrears")),
     )
-    page = Paginator(queries.customer_list_page(scope, filters, store), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    page = queries.customer_list_page(
+        scope, filters, store, request.GET.get("page"), per_page=PAGE_SIZE
     )
     fields = [f for f in queries.result_fields(store) if f != "name"]
     context = {

@@ -624,7 +624,9 @@ class HistoryBuilder:
                 refunds.remove(pending)
                 spend -= refund(pending[0], pending[1], pending[2])
             store = home if rng.random() < 0.95 else self.store_pick(rng)
-            if store.id not in links:
+            # another store's visit links the customer to it (never the home store: as
+            # customers.services.link_customer_to_store)
+            if store.id != home.id and store.id not in links:
                 links[store.id] = t
             checkup = checkup_due is not None
             open_now = open_courses(day)
@@ -973,8 +975,8 @@ class HistoryBuilder:
         for store_id, since in sorted(links.items()):
             rows["customers_customerstorelink"].append(
                 (self.nid("store_link"), org, cid, store_id, c.ts(since), activity,
-                 last_visit_type, deal_count, arrears_total > 0, full_name, full_name[1:],
-                 pinyin, initials, phone[-4:])
+                 last_visit_type, deal_count, arrears_total > 0, c.ts(reg), full_name,
+                 full_name[1:], pinyin, initials, phone[-4:])
             )  # fmt: skip
         for order in orders:
             row = order.row

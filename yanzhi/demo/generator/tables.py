@@ -55,7 +55,7 @@ SUMMARY = table(
 STORE_LINK = table(
     CustomerStoreLink,
     """id org_id customer_id store_id created_at activity last_visit_type deal_count has_arrears
-    name name_rest name_pinyin name_initials phone_tail""",
+    customer_created_at name name_rest name_pinyin name_initials phone_tail""",
 )
 LEVEL_CHANGE = table(
     MembershipLevelChange,

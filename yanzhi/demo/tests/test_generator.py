@@ -172,6 +172,9 @@ def test_identities_are_valid_unique_and_searchable(chain):
         c = by_pk[link.customer_id]
         keys = ("name", "name_rest", "name_pinyin", "name_initials", "phone_tail")
         assert [getattr(link, k) for k in keys] == [getattr(c, k) for k in keys]
+        # another store's: never the customer's own (customers.services.link_customer_to_store)
+        assert link.store_id != c.store_id
+        assert link.customer_created_at == c.created_at
     member_nos = [c.member_no for c in customers]
     assert len(set(member_nos)) == SIZE
     order_nos = list(Order.objects.values_list("order_no", flat=True))
