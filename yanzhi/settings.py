@@ -119,8 +119,13 @@ else:
     # PostgreSQL spent longer choosing the join order than running them (a search: 14 ms of
     # planning, 1.5 ms of execution). Join orders are searched within groups of four joins;
     # docs/decisions.md has the measurements. PG_JOIN_COLLAPSE_LIMIT=8 restores the default.
+    # JIT compilation is off: it compiled the list statements that read many rows (~220 ms,
+    # longer than running them), and every report ran as fast or faster without it
+    # (docs/decisions.md). PG_JIT=true turns it back on.
     DATABASES["default"]["OPTIONS"].setdefault(
-        "options", f"-c join_collapse_limit={envint('PG_JOIN_COLLAPSE_LIMIT', 4)}"
+        "options",
+        f"-c join_collapse_limit={envint('PG_JOIN_COLLAPSE_LIMIT', 4)}"
+        + ("" if envbool("PG_JIT", "False") else " -c jit=off"),
     )
     if envbool("DATABASE_POOL", "False"):
         DATABASES["default"]["OPTIONS"]["pool"] = True
