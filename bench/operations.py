@@ -324,22 +324,33 @@ def operations(ctx: Context) -> list[Operation]:
     def store_list(i):
         _expect(ctx.client("store_manager").get("/customers/"))
 
+    def store_list_reference(i):
+        """What the page shows of its rows: how many customers the store has (own and linked:
+        apart, as a link never points at its customer's own store) and the newest 20."""
+        count = raw_query(
+            "SELECT (SELECT COUNT(*) FROM customers_customer WHERE org_id = %s "
+            "AND store_id = %s) + (SELECT COUNT(*) FROM customers_customerstorelink "
+            "WHERE org_id = %s AND store_id = %s)",
+            (org_id, store_id, org_id, store_id),
+        )
+        page = raw_query(
+            "SELECT c.id, c.name FROM customers_customer c WHERE c.id IN ("
+            "SELECT id FROM (SELECT id FROM customers_customer WHERE org_id = %s "
+            "AND store_id = %s ORDER BY created_at DESC, id DESC LIMIT 20) AS own "
+            "UNION SELECT customer_id FROM (SELECT customer_id FROM "
+            "customers_customerstorelink WHERE org_id = %s AND store_id = %s "
+            "ORDER BY customer_created_at DESC, customer_id DESC LIMIT 20) AS linked) "
+            "ORDER BY c.created_at DESC, c.id DESC LIMIT 20",
+            (org_id, store_id, org_id, store_id),
+        )
+        return count + page
+
     ops.append(
         Operation(
             "customers_of_store",
             "customer list: the store's newest customers",
             store_list,
-            # the newest 20 of the store's own customers and of its linked ones, merged
-            lambda i: raw_query(
-                "SELECT c.id, c.name FROM customers_customer c WHERE c.id IN ("
-                "SELECT id FROM (SELECT id FROM customers_customer WHERE org_id = %s "
-                "AND store_id = %s ORDER BY created_at DESC, id DESC LIMIT 20) AS own "
-                "UNION SELECT customer_id FROM (SELECT customer_id FROM "
-                "customers_customerstorelink WHERE org_id = %s AND store_id = %s "
-                "ORDER BY customer_created_at DESC, customer_id DESC LIMIT 20) AS linked) "
-                "ORDER BY c.created_at DESC, c.id DESC LIMIT 20",
-                (org_id, store_id, org_id, store_id),
-            ),
+            store_list_reference,
         )
     )
 
