@@ -41,28 +41,10 @@ def changed(before: dict, after: dict) -> tuple[dict, dict]:
     return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
 
 
-def record(
-    by,
-    action: str,
-    obj: models.Model,
-    *,
-    before: dict | None = None,
-    after: dict | None = None,
-    note: str = "",
-    org_id: int | None = None,
-    store_id: int | None = None,
-) -> AuditLog:
-    """Append one audit row for a change made by `by` (a Staff, or None for the system)."""
-    entry = entry_for(
-        by,
-        action,
-        obj,
-        before=before,
-        after=after,
-        note=note,
-        org_id=org_id,
-        store_id=store_id,
-    )
+def record(by, action: str, obj: models.Model, **details) -> AuditLog:
+    """Append one audit row for a change made by `by` (a Staff, or None for the system);
+    `details` as `entry_for` takes them (before, after, note, org_id, store_id)."""
+    entry = entry_for(by, action, obj, **details)
     entry.save(force_insert=True)
     return entry
 

@@ -497,10 +497,11 @@ def customer_list_page(
 def customers_in_order(ids: list[int], *, columns=None) -> list[Customer]:
     """The customers of `ids` (a page of customer_list_ids) in that order, with what lists show
     of them (all columns, or `columns`), in two statements."""
-    rows = _with_display(Customer.objects.filter(pk__in=ids), ["tags"])
     if columns:
-        rows = rows.only(*columns).prefetch_related(None)
+        rows = _with_display(Customer.objects.filter(pk__in=ids), ()).only(*columns)
         rows = rows.prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name", "color")))
+    else:
+        rows = _with_display(Customer.objects.filter(pk__in=ids), ["tags"])
     by_pk = {customer.pk: customer for customer in rows}
     return [by_pk[pk] for pk in ids]
 
