@@ -1,11 +1,12 @@
 """The customers' check of `manage.py check_balances`: the tag facts each store link copies
 (CustomerStoreLink.TAG_FACTS) against the customer's summary."""
 
+from django.db import connection
 from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Value, When
 
 from yanzhi.core.balances import Mismatch, register
 from yanzhi.customers.models import CustomerStoreLink, CustomerSummary
-from yanzhi.customers.services import link_tag_facts
+from yanzhi.customers.services import link_copies, link_tag_facts
 from yanzhi.customers.tags import TagState
 
 
@@ -51,8 +52,9 @@ def _derived(link) -> dict:
 
 @register("store_links")
 def check_store_links():
-    """What a store's customer list counts and orders by (queries.StoreNewestIds): a link
-    never points at its customer's own store, and carries the customer's created_at."""
+    """What a store's customer list counts, orders and filters by (queries.StoreCustomerIds):
+    a link never points at its customer's own store, and carries the customer's created_at,
+    search keys and list facts."""
     links = CustomerStoreLink.objects.select_related("customer")
     own_store = links.filter(store_id=F("customer__store_id"))
     for link in own_store.order_by("pk").iterator():
@@ -62,3 +64,34 @@ def check_store_links():
         yield Mismatch(
             "store_links", f"link {link.pk}", link.customer_created_at, link.customer.created_at
         )
+    # the search keys and list facts each link copies (link_copies)
+    with connection.cursor() as cursor:
+        cursor.execute(_STALE_COPIES)
+        stale_ids = [row[0] for row in cursor.fetchall()]
+    for link in links.filter(pk__in=stale_ids).order_by("pk"):
+        copies = link_copies(link.customer)
+        stored = {key: getattr(link, key) for key in copies}
+        differing = {key for key in copies if stored[key] != copies[key]}
+        yield Mismatch(
+            "store_links",
+            f"link {link.pk}",
+            {key: stored[key] for key in sorted(differing)},
+            {key: copies[key] for key in sorted(differing)},
+        )
+
+
+# columns of the same name and meaning on both
+_COPIED = [
+    *CustomerStoreLink.SEARCH_KEYS,
+    "member_level_id",
+    "source_channel_id",
+    "consultant_id",
+    "online_consultant_id",
+]
+_STALE_COPIES = (
+    "SELECT l.id FROM customers_customerstorelink l "
+    "JOIN customers_customer c ON c.id = l.customer_id WHERE "
+    + " OR ".join(f"l.{column} IS DISTINCT FROM c.{column}" for column in _COPIED)
+    + " OR l.phone_verified <> (c.phone_verified_at IS NOT NULL)"
+    " OR l.has_allergy <> (c.allergies <> '')"
+)

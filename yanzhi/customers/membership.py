@@ -25,6 +25,7 @@ from yanzhi.core.money import to_money
 from yanzhi.core.scope import Scope
 from yanzhi.customers.models import (
     Customer,
+    CustomerStoreLink,
     MembershipLevel,
     MembershipLevelChange,
     MembershipProgram,
@@ -335,7 +336,20 @@ def apply_rolling_spends(
         )
     if history:
         MembershipLevelChange.objects.bulk_create(history, batch_size=500)
+        _mirror_levels(history)
     return result
+
+
+def _mirror_levels(changes: list[MembershipLevelChange]) -> None:
+    """The changed customers' store links copy their new level (CustomerStoreLink.LIST_FACTS;
+    the customers are locked by the caller): one statement per level reached."""
+    by_level: dict[int | None, list[int]] = {}
+    for change in changes:
+        by_level.setdefault(change.to_level_id, []).append(change.customer_id)
+    for level_id, customer_ids in by_level.items():
+        CustomerStoreLink.objects.filter(customer_id__in=customer_ids).update(
+            member_level_id=level_id
+        )
 
 
 def apply_rolling_spend(

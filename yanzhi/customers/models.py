@@ -101,6 +101,18 @@ class MembershipLevel(TimeStampedModel):
         return self.name
 
 
+# The customer columns a store's customer list filters on (queries.StoreCustomerIds), carried
+# by the customer_store_newest index; the store links copy them (CustomerStoreLink.LIST_FACTS).
+LIST_FILTER_COLUMNS = [
+    "member_level",
+    "source_channel",
+    "consultant",
+    "online_consultant",
+    "phone_verified_at",
+    "allergies",
+]
+
+
 class Customer(TimeStampedModel):
     class Gender(models.TextChoices):
         FEMALE = "female", _("女")
@@ -249,8 +261,13 @@ class Customer(TimeStampedModel):
             models.Index(fields=["org", "consultant"], name="customer_org_consultant"),
             # The customer list's default order, newest first: a store's (with its linked
             # customers' link_store_newest) and the chain's (HQ).
+            # It carries the columns the list filters on (a store's list filtered by level,
+            # channel, consultant, verified phone or allergy counts its customers from the
+            # index alone: PostgreSQL; SQLite ignores `include`).
             models.Index(
-                fields=["org", "store", "created_at", "id"], name="customer_store_newest"
+                fields=["org", "store", "created_at", "id"],
+                include=LIST_FILTER_COLUMNS,
+                name="customer_store_newest",
             ),
             models.Index(fields=["org", "created_at", "id"], name="customer_org_newest"),
             models.Index(fields=["org", "online_consultant"], name="customer_org_online"),
@@ -343,9 +360,40 @@ class CustomerStoreLink(models.Model):
     # newest first, reads its linked customers in that order from this table's index as it
     # reads its own customers from the customer table's.
     customer_created_at = models.DateTimeField(editable=False)
+    # Copies of what the customer list filters on (LIST_FACTS): a store's list filtered by
+    # level, channel, consultant, verified phone or allergy counts and pages its linked
+    # customers from link_store_newest alone, as its own from customer_store_newest.
+    # customers.services.mirror_list_facts keeps them, in the transaction changing the
+    # customer. Same deletion rules as the customer's own columns.
+    member_level = models.ForeignKey(
+        MembershipLevel, on_delete=models.PROTECT, null=True, editable=False, db_index=False,
+        related_name="+",
+    )  # fmt: skip
+    source_channel = models.ForeignKey(
+        SourceChannel, on_delete=models.PROTECT, null=True, editable=False, db_index=False,
+        related_name="+",
+    )  # fmt: skip
+    consultant = models.ForeignKey(
+        "org.Staff", on_delete=models.SET_NULL, null=True, editable=False, db_index=False,
+        related_name="+",
+    )  # fmt: skip
+    online_consultant = models.ForeignKey(
+        "org.Staff", on_delete=models.SET_NULL, null=True, editable=False, db_index=False,
+        related_name="+",
+    )  # fmt: skip
+    phone_verified = models.BooleanField(editable=False, db_default=False)
+    has_allergy = models.BooleanField(editable=False, db_default=False)
 
     SEARCH_KEYS = ("name", "name_rest", "name_pinyin", "name_initials", "phone_tail")
     TAG_FACTS = ("activity", "last_visit_type", "deal_count", "has_arrears")
+    LIST_FACTS = (
+        "member_level_id",
+        "source_channel_id",
+        "consultant_id",
+        "online_consultant_id",
+        "phone_verified",
+        "has_allergy",
+    )
 
     class Meta:
         ordering = ["created_at"]
@@ -358,6 +406,14 @@ class CustomerStoreLink(models.Model):
             models.Index(fields=["org", "store", "customer"], name="customer_link_org_store"),
             models.Index(
                 fields=["org", "store", "customer_created_at", "customer"],
+                include=[
+                    "member_level",
+                    "source_channel",
+                    "consultant",
+                    "online_consultant",
+                    "phone_verified",
+                    "has_allergy",
+                ],
                 name="link_store_newest",
             ),
             models.Index(

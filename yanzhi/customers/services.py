@@ -11,7 +11,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +33,7 @@ from yanzhi.core.validators import (
 from yanzhi.customers import activity
 from yanzhi.customers.membership import active_levels, level_for_spend
 from yanzhi.customers.models import (
+    LIST_FILTER_COLUMNS,
     Consent,
     ConsentDocument,
     Customer,
@@ -243,9 +243,27 @@ def _search_keys(customer: Customer) -> None:
     customer.name_rest = customer.name[1:][:49]
 
 
-def _link_keys(customer: Customer) -> dict[str, str]:
-    """The search keys a store link copies from its customer."""
-    return {key: getattr(customer, key) for key in CustomerStoreLink.SEARCH_KEYS}
+def link_copies(customer: Customer) -> dict:
+    """What a store link copies from its customer: the search keys (CustomerStoreLink.
+    SEARCH_KEYS) and what the customer list filters on (LIST_FACTS)."""
+    return {
+        **{key: getattr(customer, key) for key in CustomerStoreLink.SEARCH_KEYS},
+        "member_level_id": customer.member_level_id,
+        "source_channel_id": customer.source_channel_id,
+        "consultant_id": customer.consultant_id,
+        "online_consultant_id": customer.online_consultant_id,
+        "phone_verified": customer.phone_verified_at is not None,
+        "has_allergy": customer.allergies != "",
+    }
+
+
+def mirror_link_copies(customer: Customer, before: dict) -> None:
+    """After the customer's save, in its transaction (the customer row locked): its store
+    links copy what changed of link_copies (`before`: as they stood before the change), so a
+    store's search finds the new name and its list filters by the new level or consultant."""
+    changed = {key: value for key, value in link_copies(customer).items() if before[key] != value}
+    if changed:
+        CustomerStoreLink.objects.filter(customer_id=customer.pk).update(**changed)
 
 
 def _next_member_no(org_id: int) -> str:
@@ -389,7 +407,7 @@ def update_customer(customer: Customer, *, by: Staff, **changes) -> Customer:
     customer = Customer.objects.select_for_update().select_related("store").get(pk=customer.pk)
     before = _audit_snapshot(customer)
     channel_before = customer.source_channel_id
-    keys_before = _link_keys(customer)
+    copies_before = link_copies(customer)
     today = store_today(customer.store)
     data = {
         f: changes.get(f, getattr(customer, f))
@@ -456,10 +474,7 @@ def update_customer(customer: Customer, *, by: Staff, **changes) -> Customer:
             exclude_pk=customer.pk,
         )
         raise
-    keys = _link_keys(customer)
-    if keys != keys_before:
-        # The store links carry copies of the keys: a store's search must find the new name.
-        CustomerStoreLink.objects.filter(customer_id=customer.pk).update(**keys)
+    mirror_link_copies(customer, copies_before)
     old, new = audit.changed(before, _audit_snapshot(customer))
     if new:
         audit.record(by, "customer.updated", customer, before=old, after=new)
@@ -497,11 +512,13 @@ def assign_team(
     _require(by, "customer.assign")
     customer = Customer.objects.select_for_update().select_related("store").get(pk=customer.pk)
     before = _audit_snapshot(customer)
+    copies_before = link_copies(customer)
     team = {"consultant": consultant, "doctor": doctor}
     if online_consultant is not ...:
         team["online_consultant"] = online_consultant
     _apply_team(customer, team, by=by)
     customer.save()
+    mirror_link_copies(customer, copies_before)
     old, new = audit.changed(before, _audit_snapshot(customer))
     if new:
         audit.record(by, "customer.team_assigned", customer, before=old, after=new)
@@ -510,7 +527,7 @@ def assign_team(
 
 def link_customer_to_store(customer: Customer, *, store_id: int) -> None:
     """Let another store's staff serve this customer (booked or arrived there); the link
-    carries the customer's search keys."""
+    carries the customer's search keys and list facts (link_copies)."""
     if store_id == customer.store_id:
         return
     if CustomerStoreLink.objects.filter(customer_id=customer.pk, store_id=store_id).exists():
@@ -524,20 +541,24 @@ def _create_store_link(customer: Customer, store_id: int) -> None:
     # (which copies its facts to the links it sees) cannot leave this link behind. The summary
     # is locked before the customer, as everywhere.
     facts = link_tag_facts(lock_summary(customer.pk))
-    # The keys come from the locked row, not from the caller's instance: a rename committing
+    # The copies come from the locked row, not from the caller's instance: a rename committing
     # meanwhile (update_customer rewrites the links it sees) cannot leave this link behind.
     # NO KEY UPDATE waits for update_customer's lock but not for the foreign-key checks of
     # rows pointing at the customer.
-    keys = (
+    locked = (
         Customer.objects.select_for_update(no_key=True)
-        .filter(pk=customer.pk)
-        .values(*CustomerStoreLink.SEARCH_KEYS, customer_created_at=F("created_at"))
-        .get()
+        .only(*CustomerStoreLink.SEARCH_KEYS, *LIST_FILTER_COLUMNS, "created_at")
+        .get(pk=customer.pk)
     )
     CustomerStoreLink.objects.get_or_create(
         customer=customer,
         store_id=store_id,
-        defaults={"org_id": customer.org_id, **keys, **facts},
+        defaults={
+            "org_id": customer.org_id,
+            "customer_created_at": locked.created_at,
+            **link_copies(locked),
+            **facts,
+        },
     )
 
 
@@ -922,8 +943,10 @@ def confirm_phone_verification(customer: Customer, code: str, *, by: Staff) -> C
                 digest, _code_hash(nonce, code)
             ):
                 verification.verified_at = now
+                copies_before = link_copies(customer)
                 customer.phone_verified_at = now
                 customer.save(update_fields=["phone_verified_at", "updated_at"])
+                mirror_link_copies(customer, copies_before)
                 audit.record(
                     by,
                     "customer.phone_verified",

@@ -971,11 +971,13 @@ class HistoryBuilder:
              c.ts_or_none(last_active), activity, c.ts_or_none(activity_since), None, c.empty_json,
              c.ts(summary_updated))
         )  # fmt: skip
-        # the links copy the summary's tag facts (CustomerStoreLink.TAG_FACTS)
+        # the links copy the summary's tag facts (CustomerStoreLink.TAG_FACTS) and the
+        # customer's list facts and search keys (customers.services.link_copies)
         for store_id, since in sorted(links.items()):
             rows["customers_customerstorelink"].append(
                 (self.nid("store_link"), org, cid, store_id, c.ts(since), activity,
-                 last_visit_type, deal_count, arrears_total > 0, c.ts(reg), full_name,
+                 last_visit_type, deal_count, arrears_total > 0, c.ts(reg), level_id, channel_id,
+                 consultant, online_consultant, verified is not None, allergies != "", full_name,
                  full_name[1:], pinyin, initials, phone[-4:])
             )  # fmt: skip
         for order in orders:

@@ -55,7 +55,8 @@ SUMMARY = table(
 STORE_LINK = table(
     CustomerStoreLink,
     """id org_id customer_id store_id created_at activity last_visit_type deal_count has_arrears
-    customer_created_at name name_rest name_pinyin name_initials phone_tail""",
+    customer_created_at member_level_id source_channel_id consultant_id online_consultant_id
+    phone_verified has_allergy name name_rest name_pinyin name_initials phone_tail""",
 )
 LEVEL_CHANGE = table(
     MembershipLevelChange,
