@@ -321,38 +321,120 @@ def operations(ctx: Context) -> list[Operation]:
         )
     )
 
-    def store_list(i):
-        _expect(ctx.client("store_manager").get("/customers/"))
+    # A store's customer list, whole and filtered by one column: the manager's page, against
+    # what it shows by hand (how many customers match, own and linked: apart, as a link never
+    # points at its customer's own store; and the newest 20), each from the indexes leading
+    # with the store. The page must state the hand-counted number.
+    def store_list(params: dict, own: str, linked: str, values: tuple):
+        counted: list[int] = []
 
-    def store_list_reference(i):
-        """What the page shows of its rows: how many customers the store has (own and linked:
-        apart, as a link never points at its customer's own store) and the newest 20."""
-        count = raw_query(
-            "SELECT (SELECT COUNT(*) FROM customers_customer WHERE org_id = %s "
-            "AND store_id = %s) + (SELECT COUNT(*) FROM customers_customerstorelink "
-            "WHERE org_id = %s AND store_id = %s)",
-            (org_id, store_id, org_id, store_id),
-        )
-        page = raw_query(
-            "SELECT c.id, c.name FROM customers_customer c WHERE c.id IN ("
-            "SELECT id FROM (SELECT id FROM customers_customer WHERE org_id = %s "
-            "AND store_id = %s ORDER BY created_at DESC, id DESC LIMIT 20) AS own "
-            "UNION SELECT customer_id FROM (SELECT customer_id FROM "
-            "customers_customerstorelink WHERE org_id = %s AND store_id = %s "
-            "ORDER BY customer_created_at DESC, customer_id DESC LIMIT 20) AS linked) "
-            "ORDER BY c.created_at DESC, c.id DESC LIMIT 20",
-            (org_id, store_id, org_id, store_id),
-        )
-        return count + page
+        def reference(i):
+            both = (org_id, store_id, *values)
+            count = raw_query(
+                "SELECT (SELECT COUNT(*) FROM customers_customer c WHERE c.org_id = %s "
+                f"AND c.store_id = %s{own}) + (SELECT COUNT(*) FROM "
+                f"customers_customerstorelink l WHERE l.org_id = %s AND l.store_id = %s{linked})",
+                (*both, *both),
+            )
+            page = raw_query(
+                "SELECT c.id, c.name FROM customers_customer c WHERE c.id IN ("
+                "SELECT id FROM (SELECT c.id FROM customers_customer c WHERE c.org_id = %s "
+                f"AND c.store_id = %s{own} ORDER BY c.created_at DESC, c.id DESC LIMIT 20) AS own "
+                "UNION SELECT customer_id FROM (SELECT l.customer_id FROM "
+                f"customers_customerstorelink l WHERE l.org_id = %s AND l.store_id = %s{linked} "
+                "ORDER BY l.customer_created_at DESC, l.customer_id DESC LIMIT 20) AS linked) "
+                "ORDER BY c.created_at DESC, c.id DESC LIMIT 20",
+                (*both, *both),
+            )
+            return count + page
 
-    ops.append(
-        Operation(
-            "customers_of_store",
-            "customer list: the store's newest customers",
-            store_list,
-            store_list_reference,
-        )
+        def run(i):
+            if not counted:
+                counted.append(reference(i)[0][0])
+            page = _expect(ctx.client("store_manager").get("/customers/", params))
+            if f"共{counted[0]}位客户".encode() not in page.content:
+                raise WrongAnswer(f"the list does not count {counted[0]} customers")
+
+        return run, reference
+
+    def most_common(sql: str) -> int | None:
+        rows = raw_query(sql, (org_id, store_id))
+        return rows[0][0] if rows else None
+
+    # the store's second level (the first is most customers'), its first channel, the chain's
+    # most used tag
+    level = most_common(
+        "SELECT member_level_id FROM customers_customer WHERE org_id = %s AND store_id = %s "
+        "AND member_level_id IS NOT NULL GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1 OFFSET 1"
     )
+    channel = most_common(
+        "SELECT source_channel_id FROM customers_customer WHERE org_id = %s AND store_id = %s "
+        "AND source_channel_id IS NOT NULL GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
+    )
+    tag = most_common(
+        "SELECT t.tag_id FROM customers_customer_tags t JOIN customers_customer c "
+        "ON c.id = t.customer_id WHERE c.org_id = %s AND c.store_id = %s "
+        "GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
+    )
+    tagged = (
+        "EXISTS (SELECT 1 FROM customers_customer_tags t WHERE t.customer_id = {} "
+        "AND t.tag_id = %s)"
+    )
+    lists = [
+        ("customers_of_store", "customer list: the store's newest customers", {}, "", "", ()),
+        (
+            "customers_of_store_verified",
+            "customer list: verified phones",
+            {"verified": "1"},
+            " AND c.phone_verified_at IS NOT NULL",
+            " AND l.phone_verified",
+            (),
+        ),
+        (
+            "customers_of_store_allergy",
+            "customer list: with allergies",
+            {"allergy": "1"},
+            " AND c.allergies <> ''",
+            " AND l.has_allergy",
+            (),
+        ),
+    ]
+    if level is not None:
+        lists.append(
+            (
+                "customers_of_store_level",
+                "customer list: one member level",
+                {"level": level},
+                " AND c.member_level_id = %s",
+                " AND l.member_level_id = %s",
+                (level,),
+            )
+        )
+    if channel is not None:
+        lists.append(
+            (
+                "customers_of_store_channel",
+                "customer list: one source channel",
+                {"channel": channel},
+                " AND c.source_channel_id = %s",
+                " AND l.source_channel_id = %s",
+                (channel,),
+            )
+        )
+    if tag is not None:
+        lists.append(
+            (
+                "customers_of_store_tag",
+                "customer list: one tag",
+                {"tag": tag},
+                " AND " + tagged.format("c.id"),
+                " AND " + tagged.format("l.customer_id"),
+                (tag,),
+            )
+        )
+    for name, label, params, own, linked, values in lists:
+        run, reference = store_list(params, own, linked, values)
+        ops.append(Operation(name, label, run, reference))
 
     # --- writes (each iteration changes the database: run on a bench copy) -------------------
     arrivals = iter([c for c in ctx.customers if c["pk"] not in ctx.in_store])

@@ -3,7 +3,6 @@ numbers masked. Pure formatting; no queries (the caller select_related what it s
 
 from datetime import date
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString
@@ -43,50 +42,8 @@ def customer_age(customer) -> int | None:
     return age_on(customer.birth_date, store_today(customer.store))
 
 
-def _summary(customer):
-    try:
-        return customer.summary
-    except ObjectDoesNotExist:  # no summary row (the create service always makes one)
-        return None
-
-
-def cell(customer, field: str):
-    """The value shown in one column; tags stay objects (the template draws coloured chips)."""
-    if field == "name":
-        return customer.name
-    if field == "phone":
-        return mask_phone(customer.phone)
-    if field == "member_no":
-        return customer.member_no
-    if field == "gender":
-        return customer.get_gender_display()
-    if field == "age":
-        age = customer_age(customer)
-        return "" if age is None else age
-    if field == "consultant":
-        owner = customer.consultant or customer.online_consultant
-        return owner.name if owner else ""
-    if field == "doctor":
-        return customer.doctor.name if customer.doctor else ""
-    if field == "source_channel":
-        return customer.source_channel.name if customer.source_channel else ""
-    if field == "last_visit_at":
-        summary = _summary(customer)
-        return summary.last_visit_at if summary and summary.last_visit_at else ""
-    if field == "tags":
-        return list(customer.tags.all())
-    if field == "store":
-        return customer.store.name
-    return ""
-
-
 def columns(fields) -> list[tuple[str, str]]:
     return [(f, FIELD_LABELS[f]) for f in fields if f in FIELD_LABELS]
-
-
-def rows(customers, fields) -> list[tuple]:
-    """[(customer, [(field, value), …]), …] for the template."""
-    return [(c, [(f, cell(c, f)) for f in fields if f in FIELD_LABELS]) for c in customers]
 
 
 def search_lines(rows, fields) -> list[SafeString]:

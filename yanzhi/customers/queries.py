@@ -13,7 +13,6 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Value,
@@ -377,36 +376,6 @@ class ListFilters:
         )
 
 
-# The columns the customer list page shows (customers/list.html, display.cell, tags_of): the
-# store's chosen columns, the dynamic tags' summary facts and the marks. Whole rows of eight
-# tables (three staff rows) for a page of 20 cost more than its SQL. A column the page reads
-# must be listed here, or each row would load it with a query of its own
-# (customers/tests/test_query_counts.py counts them).
-LIST_PAGE_COLUMNS = (
-    "org_id",
-    "name",
-    "phone",
-    "member_no",
-    "gender",
-    "birth_date",
-    "allergies",
-    "phone_verified_at",
-    "created_at",
-    "store__name",
-    "store__timezone",
-    "consultant__name",
-    "online_consultant__name",
-    "doctor__name",
-    "source_channel__name",
-    "member_level__name",
-    "summary__deal_count",
-    "summary__activity",
-    "summary__last_visit_type",
-    "summary__last_visit_at",
-    "summary__arrears_amount",
-)
-
-
 class StoreCustomerIds:
     """The ids of a store scope's customers passing the list's filters, in the list's order
     (newest first: created_at, id descending), counted and sliced like a queryset (a Paginator
@@ -515,25 +484,20 @@ def customer_list_ids(scope: Scope, filters: ListFilters, store: Store | None):
 def customer_list_page(
     scope: Scope, filters: ListFilters, store: Store | None, number, *, per_page: int
 ) -> Page:
-    """A page of customer_list with the columns the list page shows (LIST_PAGE_COLUMNS). The
-    page's ids are sorted and limited first (customer_list_ids), and the shown columns are
-    joined for those rows only: joined first, a tag matching thousands of customers joined
-    seven tables for each of them before keeping 20."""
+    """A page of customer_list as the list page shows it (search.ListRow, with the store's
+    result columns). The page's ids are sorted and limited first (customer_list_ids), and the
+    shown columns joined for those rows only: joined first, a tag matching thousands of
+    customers joined seven tables for each of them before keeping 20."""
     ids = customer_list_ids(scope, filters, store)
     page = Paginator(ids, per_page).get_page(number)
-    page.object_list = customers_in_order(list(page.object_list), columns=LIST_PAGE_COLUMNS)
+    page.object_list = search.list_rows(list(page.object_list), result_fields(store))
     return page
 
 
-def customers_in_order(ids: list[int], *, columns=None) -> list[Customer]:
-    """The customers of `ids` (a page of customer_list_ids) in that order, with what lists show
-    of them (all columns, or `columns`), in two statements."""
-    if columns:
-        rows = _with_display(Customer.objects.filter(pk__in=ids), ()).only(*columns)
-        rows = rows.prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name", "color")))
-    else:
-        rows = _with_display(Customer.objects.filter(pk__in=ids), ["tags"])
-    by_pk = {customer.pk: customer for customer in rows}
+def customers_in_order(ids: list[int]) -> list[Customer]:
+    """The customers of `ids` (a page of customer_list_ids) in that order, with what the API's
+    list gives of them, in two statements."""
+    by_pk = {c.pk: c for c in _with_display(Customer.objects.filter(pk__in=ids), ["tags"])}
     return [by_pk[pk] for pk in ids]
 
 

@@ -17,7 +17,14 @@ from datetime import UTC, date, datetime
 from django.db import connection
 
 from yanzhi.core.scope import Scope
-from yanzhi.customers.models import Customer, CustomerStoreLink, CustomerSummary, SourceChannel
+from yanzhi.customers.models import (
+    Customer,
+    CustomerStoreLink,
+    CustomerSummary,
+    MembershipLevel,
+    SourceChannel,
+)
+from yanzhi.customers.tags import TagState
 from yanzhi.org.models import Staff, Store
 
 CUSTOMER = Customer._meta.db_table
@@ -201,6 +208,67 @@ def _row(values, attributes) -> SearchRow:
     if row.last_visit_at is not None and row.last_visit_at.tzinfo is None:
         row.last_visit_at = row.last_visit_at.replace(tzinfo=UTC)  # SQLite: naive UTC
     return row
+
+
+@dataclass
+class ListRow(SearchRow):
+    """One customer in the customer list: a search result's columns, the member level, the
+    verified phone and the dynamic tags' facts."""
+
+    member_level_name: str = ""
+    phone_verified: bool = False
+    state: TagState = field(default_factory=TagState)
+
+
+LEVEL = MembershipLevel._meta.db_table
+
+
+def list_rows(ids: list[int], fields) -> list[ListRow]:
+    """The customers `ids` (a page of the list, already in scope) in that order, with the
+    store's columns (`fields`), level, verified phone and tag facts; their tags in a second
+    statement when shown. The ORM's select_related of the same (seven joins, eight model
+    instances a row) took 20 ms for a page of 20 at a million customers, this ~5."""
+    if not ids:
+        return []
+    wanted = [name for name in _COLUMNS if name in fields and name != "last_visit_at"]
+    selects, joins, attributes = [], [], []
+    for name in wanted:
+        select, join, names = _COLUMNS[name]
+        if join not in joins:
+            selects.append(select)
+            joins.append(join)
+            attributes += names
+    extra = "".join(f", {select}" for select in selects)
+    sql = (
+        "SELECT c.id, c.name, c.phone, c.member_no, c.gender, c.birth_date, c.allergies, "
+        "c.phone_verified_at, lv.name, s.last_visit_at, s.deal_count, s.activity, "
+        f"s.last_visit_type, s.arrears_amount > 0{extra} FROM {CUSTOMER} c "
+        f"LEFT JOIN {SUMMARY} s ON s.customer_id = c.id "
+        f"LEFT JOIN {LEVEL} lv ON lv.id = c.member_level_id {' '.join(joins)} "
+        f"WHERE c.id IN ({placeholders(ids)})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        fetched = {values[0]: values for values in cursor.fetchall()}
+    rows = []
+    for pk in ids:
+        values = fetched[pk]
+        row = ListRow(*values[:7])
+        verified_at, level, last_visit_at, deals, activity, last_type, arrears = values[7:14]
+        row.phone_verified = verified_at is not None
+        row.member_level_name = level or ""
+        if last_visit_at is not None and last_visit_at.tzinfo is None:
+            last_visit_at = last_visit_at.replace(tzinfo=UTC)  # SQLite: naive UTC
+        row.last_visit_at = last_visit_at
+        if deals is not None:  # else no summary: the facts of none (非会员, 未成交)
+            row.state = TagState(deals, activity, last_type, bool(arrears))
+        for attribute, value in zip(attributes, values[14:], strict=True):
+            if value is not None:
+                setattr(row, attribute, value)
+        rows.append(row)
+    if "tags" in fields:
+        _attach_tags(rows)
+    return rows
 
 
 def _attach_tags(rows: list[SearchRow]) -> None:

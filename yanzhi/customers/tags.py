@@ -237,14 +237,17 @@ def filter_customers(customers: QuerySet[Customer], tags: TagFilter) -> QuerySet
 def tags_of(customer: Customer) -> list[tuple[str, str]]:
     """The customer's dynamic tags as (kind, label) pairs for display, e.g.
     [("deal", "首次成交"), ("activity", "沉睡会员"), ("last_visit", "复查"), ("arrears", "有欠费")]."""
-    summary = _summary(customer)
-    shown = [("deal", DealStatus(deal_status_of(summary)).label)]
-    activity = summary.activity if summary else MemberActivity.NON_MEMBER
-    shown.append(("activity", MemberActivity(activity).label))
-    if summary and summary.last_visit_type:
-        shown.append(("last_visit", VisitType(summary.last_visit_type).label))
-    if customer.allergies.strip():
+    return tag_pairs(TagState.of(_summary(customer)), allergic=bool(customer.allergies.strip()))
+
+
+def tag_pairs(state: "TagState", *, allergic: bool) -> list[tuple[str, str]]:
+    """tags_of for the facts `state` (a summary's, or none's) and the allergy mark."""
+    shown = [("deal", DealStatus(deal_status_of(state)).label)]
+    shown.append(("activity", MemberActivity(state.activity).label))
+    if state.last_visit_type:
+        shown.append(("last_visit", VisitType(state.last_visit_type).label))
+    if allergic:
         shown.append(("allergy", _("有过敏史")))
-    if summary and summary.arrears_amount > 0:
+    if state.has_arrears:
         shown.append(("arrears", _("有欠费")))
     return shown
