@@ -5,7 +5,7 @@ from django.db import connection
 from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Value, When
 
 from yanzhi.core.balances import Mismatch, register
-from yanzhi.customers.models import CustomerStoreLink, CustomerSummary
+from yanzhi.customers.models import Customer, CustomerStoreLink, CustomerSummary, tag_keys_of
 from yanzhi.customers.services import link_copies, link_tag_facts
 from yanzhi.customers.tags import TagState
 
@@ -87,6 +87,7 @@ _COPIED = [
     "source_channel_id",
     "consultant_id",
     "online_consultant_id",
+    "tag_keys",
 ]
 _STALE_COPIES = (
     "SELECT l.id FROM customers_customerstorelink l "
@@ -95,3 +96,29 @@ _STALE_COPIES = (
     + " OR l.phone_verified <> (c.phone_verified_at IS NOT NULL)"
     " OR l.has_allergy <> (c.allergies <> '')"
 )
+
+
+# Each customer's tags as Customer.tag_keys writes them (tag_keys_of), per database.
+_TAG_KEYS = {
+    "postgresql": "SELECT customer_id, ',' || string_agg(tag_id::text, ',' ORDER BY tag_id) "
+    "|| ',' AS tag_keys FROM customers_customer_tags GROUP BY customer_id",
+    "sqlite": "SELECT customer_id, ',' || group_concat(tag_id, ',') || ',' AS tag_keys FROM "
+    "(SELECT customer_id, tag_id FROM customers_customer_tags ORDER BY customer_id, tag_id) "
+    "GROUP BY customer_id",
+}
+
+
+@register("customer_tag_keys")
+def check_customer_tag_keys():
+    """The tag ids each customer's tag_keys lists (what a store's list filters a tag by,
+    queries.StoreCustomerIds) against the customer's tags."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.id FROM customers_customer c LEFT JOIN ({_TAG_KEYS[connection.vendor]}) t "
+            "ON t.customer_id = c.id WHERE c.tag_keys <> COALESCE(t.tag_keys, '') ORDER BY c.id"
+        )
+        stale_ids = [row[0] for row in cursor.fetchall()]
+    stale = Customer.objects.filter(pk__in=stale_ids).prefetch_related("tags").order_by("pk")
+    for customer in stale:
+        expected = tag_keys_of(tag.pk for tag in customer.tags.all())
+        yield Mismatch("customer_tag_keys", f"customer {customer.pk}", customer.tag_keys, expected)

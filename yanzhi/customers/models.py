@@ -110,7 +110,19 @@ LIST_FILTER_COLUMNS = [
     "online_consultant",
     "phone_verified_at",
     "allergies",
+    "tag_keys",
 ]
+
+
+def tag_key(tag_id: int) -> str:
+    """What Customer.tag_keys contains when the customer has the tag."""
+    return f",{tag_id},"
+
+
+def tag_keys_of(tag_ids) -> str:
+    """Customer.tag_keys for these tags: ",4,10," (none: "")."""
+    ids = sorted({int(pk) for pk in tag_ids})
+    return f",{','.join(map(str, ids))}," if ids else ""
 
 
 class Customer(TimeStampedModel):
@@ -173,6 +185,10 @@ class Customer(TimeStampedModel):
     allergies = models.CharField(_("过敏史"), max_length=300, blank=True)
     notes = models.TextField(_("备注"), blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("标签"))
+    # The tags' ids as text (tag_keys_of: ",4,10,"), kept with the tags by customers.services:
+    # a store's list filtered by a tag tests it on the index entries of the store's customers
+    # (customer_store_newest; the links copy it), not by joining the chain's tagged customers.
+    tag_keys = models.TextField(editable=False, blank=True, db_default="")
     marketing_consent = models.BooleanField(_("同意接收营销信息"), default=False)
     # Membership (会员等级), kept by yanzhi.sales.membership whenever money moves: the level
     # follows the rolling spend (docs/decisions.md, "Membership levels").
@@ -383,6 +399,7 @@ class CustomerStoreLink(models.Model):
     )  # fmt: skip
     phone_verified = models.BooleanField(editable=False, db_default=False)
     has_allergy = models.BooleanField(editable=False, db_default=False)
+    tag_keys = models.TextField(editable=False, blank=True, db_default="")
 
     SEARCH_KEYS = ("name", "name_rest", "name_pinyin", "name_initials", "phone_tail")
     TAG_FACTS = ("activity", "last_visit_type", "deal_count", "has_arrears")
@@ -393,6 +410,7 @@ class CustomerStoreLink(models.Model):
         "online_consultant_id",
         "phone_verified",
         "has_allergy",
+        "tag_keys",
     )
 
     class Meta:
@@ -413,6 +431,7 @@ class CustomerStoreLink(models.Model):
                     "online_consultant",
                     "phone_verified",
                     "has_allergy",
+                    "tag_keys",
                 ],
                 name="link_store_newest",
             ),

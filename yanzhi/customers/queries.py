@@ -34,6 +34,7 @@ from yanzhi.customers.models import (
     CustomerSummary,
     SourceChannel,
     Tag,
+    tag_key,
 )
 from yanzhi.customers.tags import TagFilter, TagState, facts_match, facts_q, filter_customers
 from yanzhi.org.models import Store
@@ -456,12 +457,12 @@ def store_customer_ids(scope: Scope, filters: ListFilters) -> StoreCustomerIds:
         same["source_channel_id"] = filters.source_channel_id
     if filters.member_level_id:
         same["member_level_id"] = filters.member_level_id
+    if filters.tag_id:  # the tag's id in the text of them (Customer.tag_keys)
+        same["tag_keys__contains"] = tag_key(filters.tag_id)
     own, linked = own.filter(**same), linked.filter(**same)
     if scope.owner_ids is not None:
         mine = Q(consultant_id__in=scope.owner_ids) | Q(online_consultant_id__in=scope.owner_ids)
         own, linked = own.filter(mine), linked.filter(mine)
-    if filters.tag_id:
-        own, linked = own.filter(tags=filters.tag_id), linked.filter(customer__tags=filters.tag_id)
     if filters.phone_verified is not None:
         own = own.filter(phone_verified_at__isnull=not filters.phone_verified)
         linked = linked.filter(phone_verified=filters.phone_verified)

@@ -11,6 +11,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, TextField, Value, When
+from django.db.models.functions import Replace
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +44,8 @@ from yanzhi.customers.models import (
     PhoneVerification,
     SourceChannel,
     Tag,
+    tag_key,
+    tag_keys_of,
 )
 from yanzhi.customers.tags import TagState
 from yanzhi.org import policy
@@ -254,6 +258,7 @@ def link_copies(customer: Customer) -> dict:
         "online_consultant_id": customer.online_consultant_id,
         "phone_verified": customer.phone_verified_at is not None,
         "has_allergy": customer.allergies != "",
+        "tag_keys": customer.tag_keys,
     }
 
 
@@ -364,6 +369,7 @@ def create_customer(
     # A new customer has spent nothing yet: the level a zero spend reaches (often 普通会员).
     customer.member_level = level_for_spend(active_levels(org.pk), Decimal("0.00"))
     customer.member_level_since = timezone.now() if customer.member_level else None
+    customer.tag_keys = tag_keys_of(t.pk for t in tag_objs)
     _search_keys(customer)
     for _attempt in range(5):
         customer.member_no = _next_member_no(org.pk)
@@ -791,6 +797,15 @@ def delete_tag(tag: Tag, *, by: Staff) -> int:
         tag,
         before={"name": tag.name, "color": tag.color, "customer_count": count},
     )
+    # the tag's key off its customers' tag_keys and their links' copies
+    key = tag_key(tag.pk)
+    without = Case(
+        When(tag_keys=key, then=Value("")),
+        default=Replace("tag_keys", Value(key), Value(",")),
+        output_field=TextField(),
+    )
+    CustomerStoreLink.objects.filter(customer__tags=tag).update(tag_keys=without)
+    Customer.objects.filter(tags=tag).update(tag_keys=without)
     tag.customers.clear()
     tag.delete()
     return count
@@ -804,9 +819,16 @@ def set_customer_tags(customer: Customer, tag_ids, *, by: Staff) -> list[Tag]:
     tags = list(Tag.objects.filter(org_id=customer.org_id, pk__in=wanted))
     if len(tags) != len(wanted):
         raise _field_error("invalid_choice", "tags", _("所选标签不存在"))
+    # the row locked, as by every change a store link copies (link_copies)
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    copies_before = link_copies(locked)
     before = sorted(customer.tags.values_list("pk", flat=True))
     customer.tags.set(tags)
     after = sorted(t.pk for t in tags)
+    locked.tag_keys = customer.tag_keys = tag_keys_of(after)
+    if locked.tag_keys != copies_before["tag_keys"]:
+        locked.save(update_fields=["tag_keys", "updated_at"])
+        mirror_link_copies(locked, copies_before)
     if before != after:
         audit.record(
             by,

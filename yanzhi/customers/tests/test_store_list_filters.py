@@ -43,7 +43,7 @@ def world(chain, store_a, store_b, hq_admin):
     }
     channels = [services.create_channel(chain, name=f"渠道{n}", by=hq_admin) for n in range(2)]
     tags = [
-        services.create_tag(chain, name=f"标签{n}", color="#336699", by=hq_admin) for n in range(2)
+        services.create_tag(chain, name=f"标签{n}", color="#336699", by=hq_admin) for n in range(3)
     ]
     silver = membership.create_level(
         chain, name="银卡", min_spend_amount="1000", rank=2, by=hq_admin
@@ -66,7 +66,9 @@ def world(chain, store_a, store_b, hq_admin):
         )
         moment = base + timedelta(days=rng.randrange(60))  # ties: 45 customers, 60 days
         Customer.objects.filter(pk=customer.pk).update(created_at=moment)
-        customer.tags.set(rng.sample(tags, rng.randrange(3)))
+        services.set_customer_tags(
+            customer, [t.pk for t in rng.sample(tags, rng.randrange(3))], by=hq_admin
+        )
         made.append(customer)
     for customer in made:
         for store in rng.sample(stores, rng.randrange(3)):
@@ -91,8 +93,15 @@ def world(chain, store_a, store_b, hq_admin):
                 by=hq_admin,
             )
         if rng.random() < 0.35:
+            services.set_customer_tags(
+                customer, [t.pk for t in rng.sample(tags, rng.randrange(3))], by=hq_admin
+            )
+        if rng.random() < 0.35:
             spend = rng.choice([Decimal("0"), Decimal("1500"), Decimal("8000")])
             membership.apply_rolling_spend(customer.pk, spend, org_id=chain.pk, reason="payment")
+    deleted = tags[2].pk
+    services.delete_tag(tags[2], by=hq_admin)  # its id leaves the customers' and links' keys
+    tags = tags[:2]
     staff = {
         "front_desk_a": make_staff(chain, "front_desk", [store_a], name="前台", username="fa"),
         "manager_ab": make_staff(
@@ -102,7 +111,14 @@ def world(chain, store_a, store_b, hq_admin):
         "consultant_ab": consultant_ab,
         "online": online,
     }
-    return {"staff": staff, "channels": channels, "tags": tags, "level": silver, "team": team}
+    return {
+        "staff": staff,
+        "channels": channels,
+        "tags": tags,
+        "level": silver,
+        "team": team,
+        "deleted_tag": deleted,
+    }
 
 
 def filter_cases(world):
@@ -154,6 +170,8 @@ def test_the_links_copy_what_the_list_filters_on(world):
         stored = {key: getattr(link, key) for key in expected}
         assert stored == expected, link
     call_command("check_balances", "--only", "store_links")
+    call_command("check_balances", "--only", "customer_tag_keys")
+    assert not Customer.objects.filter(tag_keys__contains=f",{world['deleted_tag']},").exists()
 
 
 def test_the_balance_check_finds_a_stale_copy(world):
@@ -170,3 +188,9 @@ def test_searches_and_dynamic_tags_keep_the_general_path(world):
             queries.customer_list_ids(scope, filters, None), queries.StoreCustomerIds
         )
 
+
+def test_the_balance_check_finds_stale_tag_keys(world):
+    customer = Customer.objects.exclude(tag_keys="").first()
+    Customer.objects.filter(pk=customer.pk).update(tag_keys="")
+    with pytest.raises(CommandError):
+        call_command("check_balances", "--only", "customer_tag_keys")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from itertools import count
 
 from yanzhi.core.search import name_keys
-from yanzhi.customers.models import ActivitySettings
+from yanzhi.customers.models import ActivitySettings, tag_keys_of
 from yanzhi.demo.generator import people
 from yanzhi.demo.generator.clock import (
     DAY,
@@ -946,17 +946,20 @@ class HistoryBuilder:
         # --- rows of the customer's own records ------------------------------------------------
         verified = c.ts(first_visit + 2 * MINUTE) if first_visit and rng.random() < 0.4 else None
         updated = max([reg, *(e[0] for e in level_events[-1:]), last_visit or reg])
-        rows["customers_customer"].append(
-            (cid, org, home.id, str(MEMBER_NO_START + index), full_name, salutation, gender,
-             c.day(c.day_number(birth)) if birth else None, phone, verified, id_card, channel_id,
-             referrer, consultant, online_consultant, doctor, allergies, rng.choice(NOTES), consent,
-             level_id, c.ts(level_since), money(rolling_now), phone[-4:], pinyin, initials,
-             created_by, c.ts(reg), c.ts(updated), full_name[1:])
-        )  # fmt: skip
+        notes = rng.choice(NOTES)
+        chosen = set()
         if rng.random() < 0.3:
             chosen = {self.tag_pick(rng) for _n in range(1 + (rng.random() < 0.3))}
             for tag_id in sorted(chosen):
                 rows["customers_customer_tags"].append((self.nid("customer_tags"), cid, tag_id))
+        tag_keys = tag_keys_of(chosen)
+        rows["customers_customer"].append(
+            (cid, org, home.id, str(MEMBER_NO_START + index), full_name, salutation, gender,
+             c.day(c.day_number(birth)) if birth else None, phone, verified, id_card, channel_id,
+             referrer, consultant, online_consultant, doctor, allergies, notes, consent,
+             level_id, c.ts(level_since), money(rolling_now), phone[-4:], pinyin, initials,
+             created_by, c.ts(reg), c.ts(updated), full_name[1:], tag_keys)
+        )  # fmt: skip
         if consent:
             rows["customers_consent"].append(
                 (self.nid("consent"), org, cid, w.consent_documents["marketing"], "marketing",
@@ -977,8 +980,8 @@ class HistoryBuilder:
             rows["customers_customerstorelink"].append(
                 (self.nid("store_link"), org, cid, store_id, c.ts(since), activity,
                  last_visit_type, deal_count, arrears_total > 0, c.ts(reg), level_id, channel_id,
-                 consultant, online_consultant, verified is not None, allergies != "", full_name,
-                 full_name[1:], pinyin, initials, phone[-4:])
+                 consultant, online_consultant, verified is not None, allergies != "", tag_keys,
+                 full_name, full_name[1:], pinyin, initials, phone[-4:])
             )  # fmt: skip
         for order in orders:
             row = order.row

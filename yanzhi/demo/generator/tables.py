@@ -41,7 +41,7 @@ CUSTOMER = table(
     """id org_id store_id member_no name salutation gender birth_date phone phone_verified_at
     id_card source_channel_id referrer_id consultant_id online_consultant_id doctor_id allergies
     notes marketing_consent member_level_id member_level_since rolling_spend_amount phone_tail
-    name_pinyin name_initials created_by_id created_at updated_at name_rest""",
+    name_pinyin name_initials created_by_id created_at updated_at name_rest tag_keys""",
 )
 CUSTOMER_TAGS = table(None, "id customer_id tag_id", name=Customer.tags.through._meta.db_table)
 SUMMARY = table(
@@ -56,7 +56,7 @@ STORE_LINK = table(
     CustomerStoreLink,
     """id org_id customer_id store_id created_at activity last_visit_type deal_count has_arrears
     customer_created_at member_level_id source_channel_id consultant_id online_consultant_id
-    phone_verified has_allergy name name_rest name_pinyin name_initials phone_tail""",
+    phone_verified has_allergy tag_keys name name_rest name_pinyin name_initials phone_tail""",
 )
 LEVEL_CHANGE = table(
     MembershipLevelChange,
