@@ -376,10 +376,7 @@ def operations(ctx: Context) -> list[Operation]:
         "ON c.id = t.customer_id WHERE c.org_id = %s AND c.store_id = %s "
         "GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 1"
     )
-    tagged = (
-        "EXISTS (SELECT 1 FROM customers_customer_tags t WHERE t.customer_id = {} "
-        "AND t.tag_id = %s)"
-    )
+
     lists = [
         ("customers_of_store", "customer list: the store's newest customers", {}, "", "", ()),
         (
@@ -427,9 +424,10 @@ def operations(ctx: Context) -> list[Operation]:
                 "customers_of_store_tag",
                 "customer list: one tag",
                 {"tag": tag},
-                " AND " + tagged.format("c.id"),
-                " AND " + tagged.format("l.customer_id"),
-                (tag,),
+                # the tag's id in the customers' tag keys (Customer.tag_keys) and the links'
+                " AND c.tag_keys LIKE %s",
+                " AND l.tag_keys LIKE %s",
+                (f"%,{tag},%",),
             )
         )
     for name, label, params, own, linked, values in lists:

@@ -4,6 +4,7 @@
 import re
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
@@ -407,9 +408,16 @@ class StoreCustomerIds:
             return cursor.fetchall()
 
     def _both(self, own: QuerySet, linked: QuerySet) -> tuple[str, str, list]:
-        own_sql, own_params = own.query.sql_with_params()
-        linked_sql, linked_params = linked.query.sql_with_params()
+        own_sql, own_params = self._sql(own)
+        linked_sql, linked_params = self._sql(linked)
         return own_sql, linked_sql, [*own_params, *linked_params]
+
+    @staticmethod
+    def _sql(qs: QuerySet) -> tuple[str, tuple]:
+        try:
+            return qs.query.sql_with_params()
+        except EmptyResultSet:  # a condition nothing meets (an empty list of ids)
+            return "SELECT NULL AS id, NULL AS created_at WHERE 1 = 0", ()
 
     def count(self) -> int:
         own, linked, params = self._both(self.own.order_by(), self.linked.order_by())
@@ -433,6 +441,8 @@ class StoreCustomerIds:
         # The window's rows are among the first `stop` of each source: both sources are read
         # in the list's order, each as far as the window's end.
         start, stop = window.start or 0, window.stop
+        if stop <= start:  # the empty first page of an empty list
+            return []
         own, linked, params = self._both(
             self.own.order_by("-created_at", "-id")[:stop],
             self.linked.order_by("-customer_created_at", "-customer_id")[:stop],

@@ -85,3 +85,13 @@ def test_the_balance_check_finds_a_link_to_the_customers_own_store(customers, st
     )
     with pytest.raises(CommandError):
         call_command("check_balances", "--only", "store_links")
+
+
+def test_a_store_without_customers_lists_nobody(chain, client_for):
+    empty = StoreFactory(org=chain, name="新开店", code="N")
+    desk = make_staff(chain, "front_desk", [empty], name="新店前台", username="nd")
+    for filters in (queries.ListFilters(), queries.ListFilters(phone_verified=True)):
+        ids = queries.customer_list_ids(scope_for(desk), filters, None)
+        assert ids.count() == 0 and ids[0:0] == [] and ids[0:20] == []
+    html = client_for(desk).get("/customers/", {"verified": "1"}).content.decode()
+    assert "没有符合条件的客户" in html
