@@ -27,7 +27,7 @@ from yanzhi.clinical.models import Consultation, MedicalRecord, Photo
 from yanzhi.core.errors import BusinessError
 from yanzhi.customers.queries import current_medical_consent, get_customer
 from yanzhi.org import policy
-from yanzhi.org.queries import get_store
+from yanzhi.org.queries import get_scope_store
 
 
 def clinical_view(view):
@@ -69,7 +69,7 @@ def _target(request):
 
 def _current_store(request):
     store_id = request.scope.current_store_id
-    return get_store(request.scope, store_id) if store_id else None
+    return get_scope_store(request.scope, store_id, request.user) if store_id else None
 
 
 def _add_errors(form, error: BusinessError) -> None:

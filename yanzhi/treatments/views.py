@@ -14,7 +14,7 @@ from yanzhi.customers.queries import get_customer
 from yanzhi.org import policy
 from yanzhi.org.decorators import action_view
 from yanzhi.org.models import Staff
-from yanzhi.org.queries import get_store, stores_for
+from yanzhi.org.queries import get_scope_store, stores_for
 from yanzhi.treatments import queries, services
 from yanzhi.treatments.forms import ConfirmForm, ExecutionForm, ExtendForm
 from yanzhi.visits.queries import get_visit, visits_for
@@ -41,7 +41,7 @@ def _add_errors(form, error: BusinessError) -> None:
 def _current_store(request):
     store_id = request.scope.current_store_id
     if store_id:
-        return get_store(request.scope, store_id)
+        return get_scope_store(request.scope, store_id, request.user)
     store = stores_for(request.scope).first()
     if store is None:
         raise Http404

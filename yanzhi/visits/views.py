@@ -15,7 +15,7 @@ from yanzhi.core.errors import BusinessError
 from yanzhi.core.timeutil import store_today
 from yanzhi.customers.queries import get_customer
 from yanzhi.org import policy
-from yanzhi.org.queries import get_staff, get_store, stores_for
+from yanzhi.org.queries import get_scope_store, get_staff, stores_for
 from yanzhi.visits import queries, services
 from yanzhi.visits.forms import ArrivalForm, StageForm, TriageForm, VisitTypeForm
 from yanzhi.visits.models import Visit
@@ -27,7 +27,7 @@ def _store(request):
     if not raw:
         return None
     try:
-        return get_store(request.scope, int(raw))
+        return get_scope_store(request.scope, int(raw), request.user)
     except (TypeError, ValueError) as error:
         raise Http404 from error
 
