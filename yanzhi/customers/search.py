@@ -146,6 +146,19 @@ _ORDERINGS = {
 }
 
 
+def _column_parts(wanted) -> tuple[list[str], list[str], list[str]]:
+    """The select lists, joins and SearchRow attributes of the `wanted` _COLUMNS (a join
+    shared by two columns, once)."""
+    selects, joins, attributes = [], [], []
+    for name in wanted:
+        select, join, names = _COLUMNS[name]
+        if join not in joins:
+            selects.append(select)
+            joins.append(join)
+            attributes += names
+    return selects, joins, attributes
+
+
 def result_rows(
     scope: Scope, ids: list[int], *, rank: Key, order: str, fields, limit: int
 ) -> list[SearchRow]:
@@ -157,13 +170,7 @@ def result_rows(
     wanted = [name for name in _COLUMNS if name in fields]
     if order == Store.SearchOrder.RECENT_FIRST and "last_visit_at" not in wanted:
         wanted.append("last_visit_at")
-    selects, joins, attributes = [], [], []
-    for name in wanted:
-        select, join, names = _COLUMNS[name]
-        if join not in joins:
-            selects.append(select)
-            joins.append(join)
-            attributes += names
+    selects, joins, attributes = _column_parts(wanted)
     rank_sql, rank_params = rank
     where, params = [f"c.org_id = %s AND c.id IN ({placeholders(ids)})"], [scope.org_id, *ids]
     if scope.store_ids is not None:
@@ -231,13 +238,7 @@ def list_rows(ids: list[int], fields) -> list[ListRow]:
     if not ids:
         return []
     wanted = [name for name in _COLUMNS if name in fields and name != "last_visit_at"]
-    selects, joins, attributes = [], [], []
-    for name in wanted:
-        select, join, names = _COLUMNS[name]
-        if join not in joins:
-            selects.append(select)
-            joins.append(join)
-            attributes += names
+    selects, joins, attributes = _column_parts(wanted)
     extra = "".join(f", {select}" for select in selects)
     sql = (
         "SELECT c.id, c.name, c.phone, c.member_no, c.gender, c.birth_date, c.allergies, "
