@@ -1,10 +1,10 @@
 """The customers' check of `manage.py check_balances`: the tag facts each store link copies
 (CustomerStoreLink.TAG_FACTS) against the customer's summary."""
 
-from django.db import connection
 from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Value, When
 
 from yanzhi.core.balances import Mismatch, register
+from yanzhi.customers import copies
 from yanzhi.customers.models import Customer, CustomerStoreLink, CustomerSummary, tag_keys_of
 from yanzhi.customers.services import link_copies, link_tag_facts
 from yanzhi.customers.tags import TagState
@@ -65,59 +65,23 @@ def check_store_links():
             "store_links", f"link {link.pk}", link.customer_created_at, link.customer.created_at
         )
     # the search keys and list facts each link copies (link_copies)
-    with connection.cursor() as cursor:
-        cursor.execute(_STALE_COPIES)
-        stale_ids = [row[0] for row in cursor.fetchall()]
-    for link in links.filter(pk__in=stale_ids).order_by("pk"):
-        copies = link_copies(link.customer)
-        stored = {key: getattr(link, key) for key in copies}
-        differing = {key for key in copies if stored[key] != copies[key]}
+    for link in links.filter(pk__in=copies.stale_link_ids()).order_by("pk"):
+        expected = link_copies(link.customer)
+        stored = {key: getattr(link, key) for key in expected}
+        differing = sorted(key for key in expected if stored[key] != expected[key])
         yield Mismatch(
             "store_links",
             f"link {link.pk}",
-            {key: stored[key] for key in sorted(differing)},
-            {key: copies[key] for key in sorted(differing)},
+            {key: stored[key] for key in differing},
+            {key: expected[key] for key in differing},
         )
-
-
-# columns of the same name and meaning on both
-_COPIED = [
-    *CustomerStoreLink.SEARCH_KEYS,
-    "member_level_id",
-    "source_channel_id",
-    "consultant_id",
-    "online_consultant_id",
-    "tag_keys",
-]
-_STALE_COPIES = (
-    "SELECT l.id FROM customers_customerstorelink l "
-    "JOIN customers_customer c ON c.id = l.customer_id WHERE "
-    + " OR ".join(f"l.{column} IS DISTINCT FROM c.{column}" for column in _COPIED)
-    + " OR l.phone_verified <> (c.phone_verified_at IS NOT NULL)"
-    " OR l.has_allergy <> (c.allergies <> '')"
-)
-
-
-# Each customer's tags as Customer.tag_keys writes them (tag_keys_of), per database.
-_TAG_KEYS = {
-    "postgresql": "SELECT customer_id, ',' || string_agg(tag_id::text, ',' ORDER BY tag_id) "
-    "|| ',' AS tag_keys FROM customers_customer_tags GROUP BY customer_id",
-    "sqlite": "SELECT customer_id, ',' || group_concat(tag_id, ',') || ',' AS tag_keys FROM "
-    "(SELECT customer_id, tag_id FROM customers_customer_tags ORDER BY customer_id, tag_id) "
-    "GROUP BY customer_id",
-}
 
 
 @register("customer_tag_keys")
 def check_customer_tag_keys():
     """The tag ids each customer's tag_keys lists (what a store's list filters a tag by,
     queries.StoreCustomerIds) against the customer's tags."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT c.id FROM customers_customer c LEFT JOIN ({_TAG_KEYS[connection.vendor]}) t "
-            "ON t.customer_id = c.id WHERE c.tag_keys <> COALESCE(t.tag_keys, '') ORDER BY c.id"
-        )
-        stale_ids = [row[0] for row in cursor.fetchall()]
+    stale_ids = copies.stale_tag_key_ids()
     stale = Customer.objects.filter(pk__in=stale_ids).prefetch_related("tags").order_by("pk")
     for customer in stale:
         expected = tag_keys_of(tag.pk for tag in customer.tags.all())

@@ -32,7 +32,7 @@ from yanzhi.core.validators import (
     validate_cn_mobile,
     validate_id_card,
 )
-from yanzhi.customers import activity
+from yanzhi.customers import activity, copies
 from yanzhi.customers.membership import active_levels, level_for_spend
 from yanzhi.customers.models import (
     LIST_FILTER_COLUMNS,
@@ -585,6 +585,29 @@ def mirror_tag_facts(summary: CustomerSummary, fields=None) -> None:
         CustomerStoreLink.objects.filter(customer_id=summary.customer_id).update(
             **link_tag_facts(summary)
         )
+
+
+def repair_customer_copies() -> tuple[int, int]:
+    """Rewrite the list's copies that differ (customers.copies): first each such customer's
+    tag_keys from its tags, then each such link's copies from its customer, each row locked
+    as the services lock it. For copies left behind by a write that bypassed the services
+    (or by the previous release while a migration backfilled them); returns the numbers of
+    customers and links rewritten."""
+    customers = 0
+    for pk in copies.stale_tag_key_ids():
+        with transaction.atomic():
+            customer = Customer.objects.select_for_update().get(pk=pk)
+            customer.tag_keys = tag_keys_of(customer.tags.values_list("pk", flat=True))
+            customer.save(update_fields=["tag_keys", "updated_at"])
+            customers += 1
+    links = 0
+    for pk in copies.stale_link_ids():
+        with transaction.atomic():
+            link = CustomerStoreLink.objects.get(pk=pk)
+            customer = Customer.objects.select_for_update().get(pk=link.customer_id)
+            CustomerStoreLink.objects.filter(pk=pk).update(**link_copies(customer))
+            links += 1
+    return customers, links
 
 
 # One statement for every link at once (a rebuild of the summaries, a generated chain):
