@@ -11,32 +11,73 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright + ORM in tests
 
 
-# --- the SQLite test flush and the append-only audit log ------------------------------------------
-@pytest.fixture(scope="session", autouse=True)
-def _allow_flush_of_audit_log(django_db_blocker):
-    """Transactional tests flush every table after each test. On SQLite that is DELETE, which
-    the audit log's append-only triggers refuse; re-create them around the flush."""
-    from django.db import connection
+# --- the test databases: built from the models -----------------------------------------------------
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Each test database is created from the models, not by replaying every migration: the
+    replay cost each worker a minute (Django renders the project's state again for most
+    operations). core/tests/test_migrations.py proves the two give the same schema."""
+    from django.conf import settings
 
-    if connection.vendor != "sqlite":
-        yield
-        return
+    for db_settings in settings.DATABASES.values():
+        db_settings.setdefault("TEST", {})["MIGRATE"] = False
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """…and gets what only a migration writes: the audit log's append-only triggers."""
     import importlib
 
-    from django.db.backends.sqlite3.operations import DatabaseOperations
+    from django.db import connection
 
     migration = importlib.import_module("yanzhi.core.migrations.0002_audit_log_append_only")
-    original = DatabaseOperations.sql_flush
+    with django_db_blocker.unblock(), connection.schema_editor() as editor:
+        migration.reverse(None, editor)  # a reused database has them already
+        migration.forward(None, editor)
 
-    def sql_flush(self, style, tables, **kwargs):
-        statements = original(self, style, tables, **kwargs)
-        if "core_auditlog" not in tables:
+
+# --- the flush after a transactional test ---------------------------------------------------------
+@pytest.fixture(scope="session", autouse=True)
+def _flush_by_delete(django_db_blocker):
+    """Transactional tests (real HTTP, the browser) empty every table after each test.
+
+    PostgreSQL: Django's single TRUNCATE of ~130 tables replaces the files of every table and
+    index (~2 s a test); DELETE of their few rows takes milliseconds. The audit log refuses
+    DELETE (append-only triggers), so it alone is truncated.
+
+    SQLite: the flush is DELETE already, which the audit log's triggers refuse; they are
+    re-created around it."""
+    import importlib
+
+    from django.db.backends.postgresql import base as postgresql
+    from django.db.backends.sqlite3 import base as sqlite
+
+    migration = importlib.import_module("yanzhi.core.migrations.0002_audit_log_append_only")
+    audit_log = "core_auditlog"
+    SqliteOperations, PostgresOperations = sqlite.DatabaseOperations, postgresql.DatabaseOperations
+    sqlite_flush, postgres_flush = SqliteOperations.sql_flush, PostgresOperations.sql_flush
+
+    def flush_sqlite(self, style, tables, **kwargs):
+        statements = sqlite_flush(self, style, tables, **kwargs)
+        if audit_log not in tables:
             return statements
         return [*migration.SQLITE_REVERSE, *statements, *migration.SQLITE_FORWARD]
 
-    DatabaseOperations.sql_flush = sql_flush
+    def flush_postgres(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or allow_cascade or not tables:
+            return postgres_flush(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        # the foreign keys are deferred to the commit: the tables empty in any order
+        deletes = [f"DELETE FROM {self.quote_name(t)}" for t in tables if t != audit_log]
+        statements = ["SET CONSTRAINTS ALL DEFERRED; " + "; ".join(deletes)]
+        if audit_log in tables:
+            statements.append(f"TRUNCATE {self.quote_name(audit_log)}")
+        return statements
+
+    SqliteOperations.sql_flush, PostgresOperations.sql_flush = flush_sqlite, flush_postgres
     yield
-    DatabaseOperations.sql_flush = original
+    SqliteOperations.sql_flush, PostgresOperations.sql_flush = sqlite_flush, postgres_flush
 
 
 # --- Playwright with Debian's Chromium ----------------------------------------------------------

@@ -18,7 +18,7 @@ from bench.harness import Operation, raw_query
 from yanzhi.catalog.models import Item, StoreItem
 from yanzhi.core.timeutil import store_today
 from yanzhi.customers.models import Customer
-from yanzhi.customers.queries import SEARCH_LIMIT
+from yanzhi.customers.queries import CHAIN_LIST_COUNT_LIMIT, SEARCH_LIMIT
 from yanzhi.org.models import Staff, Store
 from yanzhi.treatments.models import Entitlement
 from yanzhi.visits.models import Visit
@@ -433,6 +433,61 @@ def operations(ctx: Context) -> list[Operation]:
     for name, label, params, own, linked, values in lists:
         run, reference = store_list(params, own, linked, values)
         ops.append(Operation(name, label, run, reference))
+
+    # The chain's customer list (HQ), whole and filtered: counted up to the list's limit
+    # (queries.CHAIN_LIST_COUNT_LIMIT), the newest 20 from the (org, created_at) index.
+    def chain_list(params: dict, where: str, values: tuple):
+        limit = CHAIN_LIST_COUNT_LIMIT
+        counted: list[int] = []
+
+        def reference(i):
+            count = raw_query(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM customers_customer c WHERE c.org_id = %s"
+                f"{where} LIMIT %s) AS found",
+                (org_id, *values, limit + 1),
+            )
+            page = raw_query(
+                f"SELECT c.id, c.name FROM customers_customer c WHERE c.org_id = %s{where} "
+                "ORDER BY c.created_at DESC, c.id DESC LIMIT 20",
+                (org_id, *values),
+            )
+            return count + page
+
+        def run(i):
+            if not counted:
+                counted.append(reference(i)[0][0])
+            page = _expect(ctx.client("hq").get("/customers/", params))
+            found = counted[0]
+            said = f"超过{limit}位客户" if found > limit else f"共{found}位客户"
+            if said.encode() not in page.content:
+                raise WrongAnswer(f"the chain's list does not say {said}")
+
+        return run, reference
+
+    if "hq" in ctx.staff:
+        chain_lists = [
+            ("customers_of_chain", "chain customer list (HQ): the newest", {}, "", ()),
+            (
+                "customers_of_chain_verified",
+                "chain customer list (HQ): verified phones",
+                {"verified": "1"},
+                " AND c.phone_verified_at IS NOT NULL",
+                (),
+            ),
+        ]
+        if tag is not None:
+            chain_lists.append(
+                (
+                    "customers_of_chain_tag",
+                    "chain customer list (HQ): one tag",
+                    {"tag": tag},
+                    " AND c.tag_keys LIKE %s",
+                    (f"%,{tag},%",),
+                )
+            )
+        for name, label, params, where, values in chain_lists:
+            run, reference = chain_list(params, where, values)
+            ops.append(Operation(name, label, run, reference))
 
     # --- writes (each iteration changes the database: run on a bench copy) -------------------
     arrivals = iter([c for c in ctx.customers if c["pk"] not in ctx.in_store])

@@ -69,7 +69,7 @@ def item_list(request):
     page = Paginator(queries.item_list(request.scope, **filters), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    context = {"page": page, "filters": filters, "query": request.GET.copy()}
+    context = {"page": page, "filters": filters}
     if request.htmx:
         return render(request, "catalog/item_list.html#rows", context)
     context.update(
@@ -296,7 +296,6 @@ def distribution(request):
         "rows": queries.distribution_matrix(list(page.object_list), stores),
         "stores": stores,
         "filters": filters,
-        "query": request.GET.copy(),
         "error": error,
         "checked_items": set(request.POST.getlist("item")),
         "checked_stores": set(request.POST.getlist("store")),
@@ -336,7 +335,6 @@ def store_items(request):
         "store": store,
         "page": page,
         "filters": filters,
-        "query": request.GET.copy(),
         "can_price": policy.can(scope, "catalog.price"),
     }
     if request.htmx:

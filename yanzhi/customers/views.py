@@ -117,7 +117,6 @@ def customer_list(request):
         "rows": page.object_list,
         "fields": fields,
         "filters": filters,
-        "query": request.GET.copy(),
     }
     if request.htmx:
         return render(request, "customers/list.html#rows", context)

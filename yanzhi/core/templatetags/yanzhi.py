@@ -108,6 +108,15 @@ def main_menu(allowed):
     return menu
 
 
+@register.simple_tag(takes_context=True)
+def page_url(context, number) -> str:
+    """{% page_url n %}: this page's address with its query, on page n. Every value of a
+    repeated parameter stays (a list filtered by two dynamic tags keeps both)."""
+    query = context["request"].GET.copy()
+    query["page"] = number
+    return "?" + query.urlencode()
+
+
 @register.inclusion_tag("core/bar_chart.html")
 def bar_chart(pairs, money=False, title=""):
     """A horizontal bar chart of (label, value) pairs, drawn with plain HTML so it reads on a

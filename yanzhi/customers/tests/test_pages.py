@@ -1,5 +1,8 @@
 """The customer pages over HTTP: create form, profile, list filters, edit."""
 
+import re
+from urllib.parse import parse_qs
+
 from django.utils import timezone
 
 from yanzhi.core.models import AuditLog
@@ -116,6 +119,27 @@ def test_list_pages_by_twenty(client_for, store_a, store_a_front_desk):
     assert html.count('<a href="/customers/') == 5
 
 
+def test_the_next_page_keeps_every_value_of_a_repeated_filter(
+    client_for, store_a, store_a_front_desk
+):
+    for i in range(25):
+        customer = make_customer(store_a, name=f"客户{i:02d}")
+        CustomerSummary.objects.filter(customer=customer).update(deal_count=1 + i % 2)
+    make_customer(store_a, name="零单客户")  # neither first nor repeat: never listed
+    client = client_for(store_a_front_desk)
+    query = {"deal_status": ["first", "repeat"], "q": ""}
+    html = client.get("/customers/", query).content.decode()
+    assert html.count('<a href="/customers/') == 20
+    link = re.search(r'href="(\?[^"]*page=2[^"]*)"', html).group(1).replace("&amp;", "&")
+    assert parse_qs(link[1:], keep_blank_values=True) == {
+        "deal_status": ["first", "repeat"],
+        "q": [""],
+        "page": ["2"],
+    }
+    html = client.get("/customers/" + link).content.decode()
+    assert html.count('<a href="/customers/') == 5 and "零单客户" not in html
+
+
 def test_referrer_options(client_for, store_a, store_b, store_a_front_desk):
     make_customer(store_a, name="李丽", phone="13800000001")
     outsider = make_customer(store_b, name="赵敏", phone="13800000002")
@@ -132,3 +156,25 @@ def test_store_settings_choose_the_list_columns(client_for, store_a, store_a_fro
     store_a.save()
     html = client_for(store_a_front_desk).get("/customers/").content.decode()
     assert "<th>会员号</th>" in html and "<th>手机号</th>" not in html
+
+
+def test_the_chain_list_counts_up_to_its_limit_and_a_store_list_counts_all(
+    client_for, store_a, store_b, hq_admin, store_a_front_desk, monkeypatch
+):
+    monkeypatch.setattr("yanzhi.customers.queries.CHAIN_LIST_COUNT_LIMIT", 21)
+    for i in range(30):  # 24 of store A, 6 of store B
+        make_customer(store_a if i % 5 else store_b, name=f"客户{i:02d}")
+    hq = client_for(hq_admin)
+    html = hq.get("/customers/").content.decode()
+    assert html.count('<a href="/customers/') == 20
+    assert "第1页,超过21位客户" in html and "下一页" in html and "缩小范围" not in html
+    html = hq.get("/customers/", {"page": 2}).content.decode()
+    assert html.count('<a href="/customers/') == 1  # the 21st newest: the pages end there
+    assert "第2页,超过21位客户" in html and "下一页" not in html and "缩小范围" in html
+    assert "客户09" in html  # newest first: 客户29 … 客户09
+    # within the limit, the chain's list counts exactly
+    html = hq.get("/customers/", {"q": "客户1"}).content.decode()
+    assert html.count('<a href="/customers/') == 10 and "超过" not in html
+    # a store's list counts every one of its customers
+    html = client_for(store_a_front_desk).get("/customers/").content.decode()
+    assert "第1/2页,共24位客户" in html and "超过" not in html
