@@ -33,7 +33,13 @@ from yanzhi.followups.forms import (
 from yanzhi.followups.models import FollowupTask
 from yanzhi.org import policy
 from yanzhi.org.decorators import action_view
-from yanzhi.org.queries import departments_for, get_scope_store, get_store, stores_for
+from yanzhi.org.queries import (
+    current_or_first_store,
+    departments_for,
+    get_scope_store,
+    get_store,
+    stores_for,
+)
 
 followup_view = action_view  # signed in, allowed the action; 403/404 as pages show them
 
@@ -53,7 +59,7 @@ def _current_store(request):
     store_id = request.scope.current_store_id
     if store_id:
         return get_scope_store(request.scope, store_id, request.user)
-    store = stores_for(request.scope).first()
+    store = current_or_first_store(request.scope, request.user)
     if store is None:
         raise Http404
     return store

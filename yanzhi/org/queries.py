@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from yanzhi.core.models import AuditLog
 from yanzhi.core.scope import Scope
 from yanzhi.core.timeutil import first_of_month, next_month, store_today
+from yanzhi.org import settings_cache
 from yanzhi.org.models import ApiToken, Department, PeriodClose, Staff, StaffGroup, Store
 
 
@@ -39,20 +40,35 @@ def _loaded_stores(scope: Scope, staff) -> list[Store] | None:
 
 def scope_stores(scope: Scope, staff=None) -> list[Store]:
     """stores_for(scope) as a list; no query when the signed-in staff member's stores are
-    loaded (pass request.user)."""
+    loaded (pass request.user), nor for the chain's (HQ: every page lists them to switch
+    between, a hundred rows) while the chain's stores are unchanged (settings_cache)."""
     loaded = _loaded_stores(scope, staff)
-    return list(stores_for(scope)) if loaded is None else loaded
+    if loaded is not None:
+        return loaded
+    if scope.chain_wide:
+        load = lambda: tuple(stores_for(scope))  # noqa: E731
+        return list(settings_cache.cached(scope.org_id, "chain_stores", load))
+    return list(stores_for(scope))
 
 
 def get_scope_store(scope: Scope, pk: int, staff=None) -> Store:
-    """get_store, without a query when the signed-in staff member's stores are loaded."""
+    """get_store, without a query when the signed-in staff member's stores are loaded or the
+    chain's are cached (scope_stores)."""
     loaded = _loaded_stores(scope, staff)
-    if loaded is None:
+    if loaded is None and not scope.chain_wide:
         return get_store(scope, pk)
-    store = next((s for s in loaded if s.pk == pk), None)
+    store = next((s for s in loaded or scope_stores(scope) if s.pk == pk), None)
     if store is None:
         raise Http404
     return store
+
+
+def current_or_first_store(scope: Scope, staff=None) -> Store | None:
+    """The store the staff member works in now, else the first of the scope's (HQ before
+    picking one), None when there is none; from scope_stores, so without a query."""
+    stores = scope_stores(scope, staff)
+    current = next((s for s in stores if s.pk == scope.current_store_id), None)
+    return current or min(stores, key=lambda s: s.pk, default=None)
 
 
 def staff_for(scope: Scope) -> QuerySet[Staff]:

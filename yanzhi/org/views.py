@@ -97,9 +97,14 @@ def password_change(request):
 @login_required
 @require_POST
 def switch_store(request):
-    store = queries.get_store(request.scope, int(request.POST.get("store_id", 0) or 0))
+    store_id = request.POST.get("store_id", "")
+    store = queries.get_store(request.scope, int(store_id) if store_id.isdigit() else 0)
     request.session[STORE_KEY] = store.pk
-    return redirect(request.POST.get("next") or "/")
+    next_url = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return redirect(next_url if safe else "/")
 
 
 # --- helpers ------------------------------------------------------------------------------------
