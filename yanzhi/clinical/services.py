@@ -197,7 +197,9 @@ def finalize_consultation(
     and for 'book another day' the date fixed."""
     _require_role(by, "consultation.write")
     locked = (
-        Consultation.objects.select_for_update().select_related("store").get(pk=consultation.pk)
+        Consultation.objects.select_for_update(of=("self",))
+        .select_related("store")
+        .get(pk=consultation.pk)
     )
     _check_consultation_editable(locked, by)
     values = _clean_consultation(fields)
@@ -299,7 +301,11 @@ def record_diagnosis(
 def update_diagnosis(diagnosis: Diagnosis, *, by: Staff, **fields) -> Diagnosis:
     """Correct a diagnosis: only its doctor, and only on the (store-local) day it was made."""
     _require_role(by, "diagnosis.write")
-    locked = Diagnosis.objects.select_for_update().select_related("store").get(pk=diagnosis.pk)
+    locked = (
+        Diagnosis.objects.select_for_update(of=("self",))
+        .select_related("store")
+        .get(pk=diagnosis.pk)
+    )
     if locked.doctor_id != by.pk:
         raise BusinessError("forbidden", _("只有面诊医生本人可以修改面诊记录"), status=403)
     made_on = to_store_time(locked.store, locked.created_at).date()

@@ -410,7 +410,9 @@ def update_customer(customer: Customer, *, by: Staff, **changes) -> Customer:
         raise BusinessError(
             "invalid_field", _("未知字段:%(f)s") % {"f": ", ".join(sorted(unknown))}
         )
-    customer = Customer.objects.select_for_update().select_related("store").get(pk=customer.pk)
+    customer = (
+        Customer.objects.select_for_update(of=("self",)).select_related("store").get(pk=customer.pk)
+    )
     before = _audit_snapshot(customer)
     channel_before = customer.source_channel_id
     copies_before = link_copies(customer)
@@ -516,7 +518,9 @@ def assign_team(
 ) -> Customer:
     """Reassign the "1+1" team (responsible consultant and doctor)."""
     _require(by, "customer.assign")
-    customer = Customer.objects.select_for_update().select_related("store").get(pk=customer.pk)
+    customer = (
+        Customer.objects.select_for_update(of=("self",)).select_related("store").get(pk=customer.pk)
+    )
     before = _audit_snapshot(customer)
     copies_before = link_copies(customer)
     team = {"consultant": consultant, "doctor": doctor}
@@ -1127,7 +1131,11 @@ def record_consent(
 def withdraw_consent(consent: Consent, *, by: Staff) -> Consent:
     """The customer withdraws a consent; the row stays, marked withdrawn."""
     _require(by, "customer.consent")
-    consent = Consent.objects.select_for_update().select_related("customer").get(pk=consent.pk)
+    consent = (
+        Consent.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=consent.pk)
+    )
     if consent.withdrawn_at is not None:
         raise BusinessError("already_withdrawn", _("该同意已撤回"))
     _mark_withdrawn(consent, by=by)

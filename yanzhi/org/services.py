@@ -86,7 +86,7 @@ def sign_in(username: str, password: str) -> Staff:
     """Check a password; repeated failures lock the account for the clinic's lock period."""
     with transaction.atomic():
         staff = (
-            Staff.objects.select_for_update()
+            Staff.objects.select_for_update(of=("self",))
             .select_related("org")
             .filter(username__iexact=(username or "").strip())
             .first()
@@ -164,7 +164,7 @@ def reset_password(staff: Staff, new_password: str, *, by: Staff) -> Staff:
     _require_staff_in_scope(scope, staff)
     if staff.pk == by.pk:
         raise BusinessError("use_password_change", _("修改自己的密码请使用“修改密码”"))
-    staff = Staff.objects.select_for_update().select_related("org").get(pk=staff.pk)
+    staff = Staff.objects.select_for_update(of=("self",)).select_related("org").get(pk=staff.pk)
     problems = password_problems(staff.org, new_password, staff)
     if problems:
         raise BusinessError("weak_password", problems[0], fields={"new_password": problems})
@@ -302,7 +302,7 @@ def update_staff(staff: Staff, *, by: Staff, stores: list[Store] | None = None, 
     member's other stores are kept) and grants no role above store manager."""
     scope = _acting_scope(by, "staff.manage")
     _require_staff_in_scope(scope, staff)
-    staff = Staff.objects.select_for_update().select_related("org").get(pk=staff.pk)
+    staff = Staff.objects.select_for_update(of=("self",)).select_related("org").get(pk=staff.pk)
     before = _staff_snapshot(staff)
     for field in changes:
         if field not in STAFF_AUDIT_FIELDS and field not in {"department", "group"}:
@@ -441,7 +441,9 @@ def update_staff_group(
     scope = _acting_scope(by, "staff.manage")
     if group.org_id != scope.org_id or not scope.covers_store(group.store_id):
         raise NotFound()
-    group = StaffGroup.objects.select_for_update().select_related("org").get(pk=group.pk)
+    group = (
+        StaffGroup.objects.select_for_update(of=("self",)).select_related("org").get(pk=group.pk)
+    )
     members = list(members)
     _check_group(scope, group.org, name=name, store=store, leader=leader, members=members)
     before = _group_snapshot(group)
@@ -483,7 +485,11 @@ def rename_department(department: Department, *, name: str, by: Staff) -> Depart
     scope = _acting_scope(by, "org.settings")
     if department.org_id != scope.org_id:
         raise NotFound()
-    department = Department.objects.select_for_update().select_related("org").get(pk=department.pk)
+    department = (
+        Department.objects.select_for_update(of=("self",))
+        .select_related("org")
+        .get(pk=department.pk)
+    )
     before = department.name
     department.name = _check_department_name(department.org, name, exclude_pk=department.pk)
     department.save()
@@ -645,7 +651,9 @@ def staff_for_api_key(key: str) -> Staff | None:
 @transaction.atomic
 def revoke_api_token(token: ApiToken, *, by: Staff) -> ApiToken:
     """Revoke a token: one's own, or (HQ) any token of the chain."""
-    token = ApiToken.objects.select_for_update().select_related("staff").get(pk=token.pk)
+    token = (
+        ApiToken.objects.select_for_update(of=("self",)).select_related("staff").get(pk=token.pk)
+    )
     if token.staff.org_id != by.org_id:
         raise NotFound()
     if token.staff_id != by.pk and by.role != policy.HQ:

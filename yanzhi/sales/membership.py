@@ -65,7 +65,9 @@ def refresh_customer(customer_id: int, *, reason: str, by: Staff | None = None) 
     """Recompute one customer's rolling spend and level, in the caller's transaction (money
     just moved). The customer row is locked first, so two payments of the same customer in
     two stores cannot store a stale sum."""
-    customer = Customer.objects.select_for_update().select_related("store").get(pk=customer_id)
+    customer = (
+        Customer.objects.select_for_update(of=("self",)).select_related("store").get(pk=customer_id)
+    )
     spend = rolling_spend(customer)
     membership.apply_rolling_spends(
         customer.org_id, {customer.pk: spend}, reason=reason, by=by, rows=[customer]

@@ -261,7 +261,11 @@ def open_order(
 
 
 def _locked(order: Order) -> Order:
-    return Order.objects.select_for_update().select_related("store", "customer").get(pk=order.pk)
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("store", "customer")
+        .get(pk=order.pk)
+    )
 
 
 @transaction.atomic
@@ -650,7 +654,8 @@ def pay_order(
     )
     if dealt:
         order.deal_number = deal_count
-    order.save()
+    paid = ["paid_amount", "arrears_amount", "status", "paid_at", "is_deal", "deal_definition"]
+    order.save(update_fields=[*paid, "deal_number", "updated_at"])
     if first_payment:
         _grant_purchases(order, day=day, by=by)
     # Hooks (yanzhi.sales.stock, yanzhi.sales.membership): goods leave stock once the order is
@@ -1025,7 +1030,11 @@ def extend_coupon(coupon: Coupon, *, new_expires_on: date, reason: str, by: Staf
     _require_store(scope, coupon.customer.store_id, coupon.org_id)
     if not (reason or "").strip():
         raise _error("reason_required", _("请填写延期原因"), "reason", 422)
-    coupon = Coupon.objects.select_for_update().select_related("customer__store").get(pk=coupon.pk)
+    coupon = (
+        Coupon.objects.select_for_update(of=("self",))
+        .select_related("customer__store")
+        .get(pk=coupon.pk)
+    )
     if coupon.status == Coupon.Status.USED:
         raise _error("coupon_used", _("已使用的电子券不能延期"), status=409)
     before = audit.snapshot(coupon, ["expires_on", "status"])

@@ -138,3 +138,32 @@ def test_two_managers_deciding_one_request_at_once(
     order.refresh_from_db()
     assert approval.status in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED)
     assert order.approval_status == approval.status
+
+
+def _row_is_free(table: str, pk: int) -> bool:
+    """Whether another connection may lock the row at once (PostgreSQL's NOWAIT)."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as other:
+        try:
+            other.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE NOWAIT", [pk])
+        except psycopg.errors.LockNotAvailable:
+            return False
+    return True
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_locks_its_order_and_customer_but_not_the_store(
+    open_pending, hydra, store_a, store_a_cashier, customer
+):
+    # Two cashiers of one store take two customers' payments: neither waits for the other.
+    from django.db import transaction
+
+    order = open_pending([(hydra.pk, 1, "0")])
+    with transaction.atomic():
+        services.pay_order(order, payments=[cash(order.payable_amount)], by=store_a_cashier)
+        assert not _row_is_free("sales_order", order.pk)
+        assert not _row_is_free("customers_customer", customer.pk)  # the membership refresh
+        assert _row_is_free("org_store", store_a.pk)
