@@ -573,7 +573,6 @@ def _create_store_link(customer: Customer, store_id: int) -> None:
 
 
 # The summary's fields the store links copy (CustomerStoreLink.TAG_FACTS).
-SUMMARY_TAG_FACTS = frozenset({"activity", "last_visit_type", "deal_count", "arrears_amount"})
 
 
 def link_tag_facts(summary: CustomerSummary | None) -> dict:
@@ -582,13 +581,14 @@ def link_tag_facts(summary: CustomerSummary | None) -> dict:
     return TagState.of(summary).as_dict()
 
 
-def mirror_tag_facts(summary: CustomerSummary, fields=None) -> None:
-    """After the summary's save (of `fields`), in its transaction: the customer's store links
-    copy its tag facts when one of them changed."""
-    if fields is None or not SUMMARY_TAG_FACTS.isdisjoint(fields):
-        CustomerStoreLink.objects.filter(customer_id=summary.customer_id).update(
-            **link_tag_facts(summary)
-        )
+def mirror_tag_facts(summary: CustomerSummary, before: dict) -> None:
+    """After the summary's save, in its transaction: the customer's store links copy its tag
+    facts when they differ from `before` (link_tag_facts of the row as locked, which is what
+    the links hold: check_balances "store_links"). Most visits and payments change none, and
+    the UPDATE of a customer's links cost a statement even when there were none."""
+    facts = link_tag_facts(summary)
+    if facts != before:
+        CustomerStoreLink.objects.filter(customer_id=summary.customer_id).update(**facts)
 
 
 def repair_customer_copies() -> tuple[int, int]:
@@ -668,6 +668,7 @@ def note_visit(
     summary = locked or _locked_summary(customer_id)
     if summary is None:
         return
+    before = link_tag_facts(summary)
     fields = _keep_day_start(summary)
     summary.visit_count += 1
     if summary.first_visit_at is None or arrived_at < summary.first_visit_at:
@@ -680,7 +681,7 @@ def note_visit(
     fields += ["last_active_at", "updated_at"]
     fields += activity.reclassify(summary)  # a visit wakes a sleeping member
     summary.save(update_fields=fields)
-    mirror_tag_facts(summary, fields)
+    mirror_tag_facts(summary, before)
 
 
 def set_open_course_count(customer_id: int, count) -> None:
@@ -737,6 +738,7 @@ def note_money(
     summary = _locked_summary(customer_id)
     if summary is None:
         return None
+    before = link_tag_facts(summary)
     fields = _keep_day_start(summary)
     summary.total_spend_amount = to_money(summary.total_spend_amount + spend_delta)
     summary.arrears_amount = to_money(summary.arrears_amount + arrears_delta)
@@ -749,7 +751,7 @@ def note_money(
     if paid_at is not None or dealt_at is not None:
         fields += activity.reclassify(summary)  # 非会员 → 新会员; consumption wakes a sleeper
     summary.save(update_fields=fields)
-    mirror_tag_facts(summary, fields)
+    mirror_tag_facts(summary, before)
     return summary.deal_count
 
 

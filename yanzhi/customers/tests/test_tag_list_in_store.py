@@ -144,3 +144,30 @@ def test_customer_without_summary_counts_as_having_none(store_a, store_a_front_d
     scope = scope_for(store_a_front_desk)
     tags = TagFilter(activities=(MemberActivity.NON_MEMBER,), deal_statuses=(DealStatus.NONE,))
     assert bare.pk in listed(scope, tags) and Customer.objects.filter(pk=bare.pk).exists()
+
+
+def test_the_links_are_rewritten_only_when_the_facts_change(store_a, store_b):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    customer = make_customer(store_a, name="跨店客户")
+    services.link_customer_to_store(customer, store_id=store_b.pk)
+
+    def link_updates(**money) -> int:
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            services.note_money(customer_id=customer.pk, **money)
+        return sum(
+            q["sql"].startswith('UPDATE "customers_customerstorelink"')
+            for q in queries.captured_queries
+        )
+
+    # money that moves no tag fact (no deal, no arrears, no consumption): the links stay
+    assert link_updates(spend_delta=Decimal("100")) == 0
+    # arrears: the links carry 有欠费
+    assert link_updates(arrears_delta=Decimal("50")) == 1
+    link = CustomerStoreLink.objects.get(customer=customer)
+    assert link.has_arrears
+    assert link_updates(spend_delta=Decimal("10")) == 0
+    assert link_updates(arrears_delta=Decimal("-50")) == 1
+    link.refresh_from_db()
+    assert not link.has_arrears
