@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.test import Client
 
 from bench.harness import Operation, raw_query
@@ -113,9 +113,16 @@ def build_context(seed: int = 2026) -> Context:
             store=store, is_active=True, item__is_active=True, item__kind=Item.Kind.SERVICE
         ).values_list("item_id", flat=True)[:20]
     )
+    # courses that stay valid for the run (one expiring today cannot be executed tomorrow,
+    # and a run may cross the store's midnight)
+    valid = Q(expires_on__isnull=True) | Q(expires_on__gt=store_today(store) + timedelta(days=1))
     entitlements = list(
         Entitlement.objects.filter(
-            store=store, status="active", remaining_sessions__gte=3, item__kind=Item.Kind.SERVICE
+            valid,
+            store=store,
+            status="active",
+            remaining_sessions__gte=3,
+            item__kind=Item.Kind.SERVICE,
         )
         .order_by("pk")
         .values_list("pk", flat=True)[:5000]
