@@ -506,16 +506,19 @@ class ListPaginator(Paginator):
     def __init__(self, ids, per_page: int, *, limit: int | None = None):
         super().__init__(ids, per_page)
         self.limit = limit
-        self.beyond_limit = False
+
+    @cached_property
+    def _found(self) -> int:
+        # a bounded subquery: it stops at the limit's first row past, in any order
+        return self.object_list.order_by()[: self.limit + 1].count()
 
     @cached_property
     def count(self) -> int:
-        if self.limit is None:
-            return super().count
-        # a bounded subquery: it stops at the limit's first rows past, in any order
-        found = self.object_list.order_by()[: self.limit + 1].count()
-        self.beyond_limit = found > self.limit
-        return min(found, self.limit)
+        return super().count if self.limit is None else min(self._found, self.limit)
+
+    @property
+    def beyond_limit(self) -> bool:
+        return self.limit is not None and self._found > self.limit
 
 
 def customer_list_page(

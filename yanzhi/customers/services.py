@@ -572,9 +572,6 @@ def _create_store_link(customer: Customer, store_id: int) -> None:
     )
 
 
-# The summary's fields the store links copy (CustomerStoreLink.TAG_FACTS).
-
-
 def link_tag_facts(summary: CustomerSummary | None) -> dict:
     """What a customer's store links copy from the summary (none: a customer imported without
     one, with the facts the tag filters count them by: 非会员, 未成交)."""

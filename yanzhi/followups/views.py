@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import format_html
@@ -33,13 +33,7 @@ from yanzhi.followups.forms import (
 from yanzhi.followups.models import FollowupTask
 from yanzhi.org import policy
 from yanzhi.org.decorators import action_view
-from yanzhi.org.queries import (
-    current_or_first_store,
-    departments_for,
-    get_scope_store,
-    get_store,
-    stores_for,
-)
+from yanzhi.org.queries import departments_for, get_store, page_store, stores_for
 
 followup_view = action_view  # signed in, allowed the action; 403/404 as pages show them
 
@@ -56,13 +50,7 @@ def _add_errors(form, error: BusinessError) -> None:
 
 
 def _current_store(request):
-    store_id = request.scope.current_store_id
-    if store_id:
-        return get_scope_store(request.scope, store_id, request.user)
-    store = current_or_first_store(request.scope, request.user)
-    if store is None:
-        raise Http404
-    return store
+    return page_store(request.scope, request.scope.current_store_id, request.user)
 
 
 # --- the workbench -------------------------------------------------------------------------------

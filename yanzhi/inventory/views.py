@@ -54,12 +54,7 @@ def _current_store(request):
     """?store= inside the scope, else the staff member's current store, else the first one."""
     store_id = _int(request.GET.get("store") or request.POST.get("store"))
     store_id = store_id or request.scope.current_store_id
-    if store_id:
-        return org_queries.get_store(request.scope, store_id)
-    store = org_queries.stores_for(request.scope).first()
-    if store is None:
-        raise Http404
-    return store
+    return org_queries.page_store(request.scope, store_id, request.user)
 
 
 def _place_errors(form, formset, error: BusinessError) -> None:

@@ -54,21 +54,27 @@ def scope_stores(scope: Scope, staff=None) -> list[Store]:
 def get_scope_store(scope: Scope, pk: int, staff=None) -> Store:
     """get_store, without a query when the signed-in staff member's stores are loaded or the
     chain's are cached (scope_stores)."""
-    loaded = _loaded_stores(scope, staff)
-    if loaded is None and not scope.chain_wide:
-        return get_store(scope, pk)
-    store = next((s for s in loaded or scope_stores(scope) if s.pk == pk), None)
+    stores = _loaded_stores(scope, staff)
+    if stores is None:
+        if not scope.chain_wide:
+            return get_store(scope, pk)
+        stores = scope_stores(scope)
+    store = next((s for s in stores if s.pk == pk), None)
     if store is None:
         raise Http404
     return store
 
 
-def current_or_first_store(scope: Scope, staff=None) -> Store | None:
-    """The store the staff member works in now, else the first of the scope's (HQ before
-    picking one), None when there is none; from scope_stores, so without a query."""
-    stores = scope_stores(scope, staff)
-    current = next((s for s in stores if s.pk == scope.current_store_id), None)
-    return current or min(stores, key=lambda s: s.pk, default=None)
+def page_store(scope: Scope, store_id: int | None, staff=None) -> Store:
+    """The store a page works on: `store_id` (the one asked for, or the staff member's
+    current store) inside the scope, else the scope's first store; 404 when there is none.
+    From scope_stores, so without a query while the stores are loaded or cached."""
+    if store_id:
+        return get_scope_store(scope, store_id, staff)
+    store = min(scope_stores(scope, staff), key=lambda s: s.pk, default=None)
+    if store is None:
+        raise Http404
+    return store
 
 
 def staff_for(scope: Scope) -> QuerySet[Staff]:

@@ -56,12 +56,7 @@ def _int(value) -> int | None:
 def _store(request):
     store_id = _int(request.GET.get("store") or request.POST.get("store"))
     store_id = store_id or request.scope.current_store_id
-    if store_id:
-        return org_queries.get_scope_store(request.scope, store_id, request.user)
-    store = org_queries.stores_for(request.scope).first()
-    if store is None:
-        raise Http404
-    return store
+    return org_queries.page_store(request.scope, store_id, request.user)
 
 
 def _refused(error: BusinessError):

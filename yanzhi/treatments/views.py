@@ -14,7 +14,7 @@ from yanzhi.customers.queries import get_customer
 from yanzhi.org import policy
 from yanzhi.org.decorators import action_view
 from yanzhi.org.models import Staff
-from yanzhi.org.queries import get_scope_store, stores_for
+from yanzhi.org.queries import page_store
 from yanzhi.treatments import queries, services
 from yanzhi.treatments.forms import ConfirmForm, ExecutionForm, ExtendForm
 from yanzhi.visits.queries import get_visit, visits_for
@@ -39,13 +39,7 @@ def _add_errors(form, error: BusinessError) -> None:
 
 
 def _current_store(request):
-    store_id = request.scope.current_store_id
-    if store_id:
-        return get_scope_store(request.scope, store_id, request.user)
-    store = stores_for(request.scope).first()
-    if store is None:
-        raise Http404
-    return store
+    return page_store(request.scope, request.scope.current_store_id, request.user)
 
 
 # --- the 疗程 tab of the customer profile ---------------------------------------------------------
