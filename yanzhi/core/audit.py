@@ -1,12 +1,17 @@
 """Writing the audit log. Services call `record` for every change and `record_read` for reads of
 sensitive data (medical records, unmasked phone or ID numbers)."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db import models
 
 from yanzhi.core.models import AuditLog
+
+# The rows `record` collects inside `batched()`, written at its end.
+_collected: ContextVar[list[AuditLog] | None] = ContextVar("yanzhi_audit_rows", default=None)
 
 
 def _json_value(value):
@@ -45,13 +50,41 @@ def record(by, action: str, obj: models.Model, **details) -> AuditLog:
     """Append one audit row for a change made by `by` (a Staff, or None for the system);
     `details` as `entry_for` takes them (before, after, note, org_id, store_id)."""
     entry = entry_for(by, action, obj, **details)
-    entry.save(force_insert=True)
+    collected = _collected.get()
+    if collected is not None:
+        collected.append(entry)
+    else:
+        entry.save(force_insert=True)
     return entry
 
 
 def record_all(entries: list[AuditLog]) -> None:
     """Append several rows built by `entry_for` in one statement (many rows of one change)."""
-    AuditLog.objects.bulk_create(entries)
+    collected = _collected.get()
+    if collected is not None:
+        collected.extend(entries)
+    elif entries:
+        AuditLog.objects.bulk_create(entries)
+
+
+@contextmanager
+def batched():
+    """Within the block, the rows recorded are written together at its end, in one statement
+    and in the order recorded (a payment records its order, courses, cards and follow-ups).
+    For a service's whole body inside its transaction: an error leaves the block without
+    writing them, as the transaction rolls back. Nothing inside may catch an error and carry
+    on after recording (its rows would stay). A block inside another joins the outer one."""
+    if _collected.get() is not None:
+        yield
+        return
+    rows: list[AuditLog] = []
+    token = _collected.set(rows)
+    try:
+        yield
+    finally:
+        _collected.reset(token)
+    if rows:
+        AuditLog.objects.bulk_create(rows)
 
 
 def entry_for(

@@ -330,7 +330,14 @@ def apply_rolling_spends(
             result.spend_only += 1
         customer.rolling_spend_amount = spend
         changed.append(customer)
-    if changed:
+    if len(changed) == 1:  # a payment's refresh: a plain UPDATE, not bulk_update's CASE
+        (customer,) = changed
+        Customer.objects.filter(pk=customer.pk).update(
+            member_level_id=customer.member_level_id,
+            member_level_since=customer.member_level_since,
+            rolling_spend_amount=customer.rolling_spend_amount,
+        )
+    elif changed:
         Customer.objects.bulk_update(
             changed, ["member_level", "member_level_since", "rolling_spend_amount"], batch_size=500
         )

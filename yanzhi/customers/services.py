@@ -726,13 +726,22 @@ def note_deal(*, customer_id: int, dealt_at) -> None:
 
 
 def note_money(
-    *, customer_id: int, spend_delta=0, arrears_delta=0, paid_at=None, dealt_at=None
+    *,
+    customer_id: int,
+    spend_delta=0,
+    arrears_delta=0,
+    paid_at=None,
+    dealt_at=None,
+    locked: CustomerSummary | None = None,
+    open_course_count=None,
 ) -> int | None:
     """Move the customer's total spend and arrears by signed deltas (payments, refunds), and
     count a deal (`dealt_at`, the order's first payment); called inside the sales transaction,
-    one locked read and one write. `paid_at` (a payment, not a refund) is consumption: it
-    counts for member activity. Returns the customer's number of deals (None: no summary)."""
-    summary = _locked_summary(customer_id)
+    one locked read (none when the caller passes the row it locked with `lock_summary`) and one
+    write. `paid_at` (a payment, not a refund) is consumption: it counts for member activity.
+    `open_course_count` (an expression counting them: courses were opened) is stored in the
+    same write. Returns the customer's number of deals (None: no summary)."""
+    summary = locked or _locked_summary(customer_id)
     if summary is None:
         return None
     before = link_tag_facts(summary)
@@ -747,7 +756,12 @@ def note_money(
         fields += _count_deal(summary, dealt_at)
     if paid_at is not None or dealt_at is not None:
         fields += activity.reclassify(summary)  # 非会员 → 新会员; consumption wakes a sleeper
+    if open_course_count is not None:
+        summary.open_course_count = open_course_count
+        fields.append("open_course_count")
     summary.save(update_fields=fields)
+    if open_course_count is not None:
+        del summary.open_course_count  # the count is in the row; read again if asked for
     mirror_tag_facts(summary, before)
     return summary.deal_count
 

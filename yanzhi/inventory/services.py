@@ -147,7 +147,7 @@ def move_stock(
     UPDATE (… WHERE quantity >= n) under the store's "block" policy, so concurrent moves can
     never overdraw; under "warn" it may go negative and the move is flagged `went_negative`.
     Counts pass enforce_on_hand=False: a count sets reality."""
-    ensure_period_open(warehouse.store_id, business_date)
+    ensure_period_open(warehouse.store_id, business_date, org_id=warehouse.org_id)
     delta = Decimal(delta).quantize(QUANTUM)
     if delta == 0:
         raise BusinessError("invalid_quantity", _("数量必须大于0"), status=422)
@@ -264,7 +264,7 @@ def receive_stock(
     expiry and unit cost; all lines or none."""
     scope = _scope(by, "inventory.manage")
     _require_warehouse(scope, warehouse)
-    ensure_period_open(warehouse.store_id, business_date)
+    ensure_period_open(warehouse.store_id, business_date, org_id=warehouse.org_id)
     _require_lines(lines)
     checked = []
     for i, line in enumerate(ReceiptLine(*line) for line in lines):
@@ -339,8 +339,8 @@ def transfer_stock(
     if not to_warehouse.is_active:
         message = _("%(warehouse)s 已停用") % {"warehouse": to_warehouse.name}
         raise BusinessError("warehouse_inactive", message, fields={"to_warehouse_id": [message]})
-    ensure_period_open(from_warehouse.store_id, business_date)
-    ensure_period_open(to_warehouse.store_id, business_date)
+    ensure_period_open(from_warehouse.store_id, business_date, org_id=from_warehouse.org_id)
+    ensure_period_open(to_warehouse.store_id, business_date, org_id=to_warehouse.org_id)
     _require_lines(lines)
     checked = []
     for i, line in enumerate(StockLine(*line) for line in lines):
@@ -416,7 +416,7 @@ def _move_lines(
     caller's stores, item by item in pk order, and audit them as `action`."""
     scope = _scope(by, None)
     _require_warehouse(scope, warehouse)
-    ensure_period_open(warehouse.store_id, business_date)
+    ensure_period_open(warehouse.store_id, business_date, org_id=warehouse.org_id)
     _require_lines(lines)
     checked = []
     for i, line in enumerate(StockLine(*line) for line in lines):
@@ -579,7 +579,7 @@ def count_stock(
     becomes a count-adjustment move. A count sets reality, so it skips the negative check."""
     scope = _scope(by, "inventory.manage")
     _require_warehouse(scope, warehouse)
-    ensure_period_open(warehouse.store_id, business_date)
+    ensure_period_open(warehouse.store_id, business_date, org_id=warehouse.org_id)
     pairs = list(counted.items()) if isinstance(counted, dict) else list(counted)
     _require_lines(pairs)
     if len({item.pk for item, _q in pairs}) != len(pairs):

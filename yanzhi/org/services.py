@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +15,7 @@ from yanzhi.core import audit, events
 from yanzhi.core.errors import BusinessError, NotFound
 from yanzhi.core.scope import Scope
 from yanzhi.core.timeutil import first_of_month, next_month, store_today
-from yanzhi.org import policy
+from yanzhi.org import policy, settings_cache
 from yanzhi.org.models import (
     ApiToken,
     Department,
@@ -671,11 +671,29 @@ def _month_label(month: date) -> str:
     return f"{month:%Y-%m}"
 
 
-def ensure_period_open(store_id: int, business_date: date) -> None:
+def _latest_closes(org_id: int) -> dict[int, date]:
+    """Each store's latest closed month, for the chain's stores that closed one."""
+    return dict(
+        PeriodClose.objects.filter(org_id=org_id)
+        .order_by()
+        .values("store_id")
+        .annotate(latest=Max("month"))
+        .values_list("store_id", "latest")
+    )
+
+
+def ensure_period_open(store_id: int, business_date: date, *, org_id: int) -> None:
     """Refuse anything dated in a closed period: a month is closed when it or a later month of
-    the store is closed (closing is in order, so a close covers everything before it)."""
+    the store is closed (closing is in order, so a close covers everything before it). Every
+    order, payment and execution asks: in a request, the chain's closes are read once per
+    process (settings_cache watches them; a close is a new version, seen by the next request)."""
     month = first_of_month(business_date)
-    if PeriodClose.objects.filter(store_id=store_id, month__gte=month).exists():
+    if settings_cache.is_bound(org_id):
+        latest = settings_cache.cached(org_id, "latest_closes", lambda: _latest_closes(org_id))
+        closed = store_id in latest and latest[store_id] >= month
+    else:
+        closed = PeriodClose.objects.filter(store_id=store_id, month__gte=month).exists()
+    if closed:
         message = _("%(month)s 已关账,不能再修改;请在当前会计期间做更正") % {
             "month": _month_label(month)
         }

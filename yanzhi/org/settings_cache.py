@@ -43,6 +43,12 @@ def bound(org_id: int, version: int):
         _bound.reset(token)
 
 
+def is_bound(org_id: int) -> bool:
+    """Whether `cached` keeps copies for this chain now (inside its signed-in request)."""
+    current = _bound.get()
+    return current is not None and current[0] == org_id
+
+
 def cached(org_id: int, key: Hashable, load: Callable[[], T]) -> T:
     """`load()`, or this process's copy of it for the chain's current settings version."""
     current = _bound.get()

@@ -123,10 +123,9 @@ def create_order(request, data: OrderIn):
         visit=visit,
         sales_channel=channel,
         note=data.note,
+        submit=data.submit,
     )
-    if data.submit:
-        services.submit_order(order, by=request.auth)
-    return Status(201, _detail(request, order.pk))
+    return Status(201, order)  # as written (written_lines, written_payments)
 
 
 @router.get(
@@ -222,6 +221,8 @@ def pay(
         business_date=data.business_date,
         by=request.auth,
     )
+    if getattr(paid, "written_payments", None) is not None:
+        return paid  # the first payment: the order as written
     detail = _detail(request, order_id)
     detail.stock_warnings = getattr(paid, "stock_warnings", [])
     return detail

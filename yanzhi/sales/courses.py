@@ -22,7 +22,9 @@ def sessions_per_unit(line) -> int:
 
 def grant_courses(order, line, *, expires_on, by) -> None:
     """Service: `quantity` sessions; session card: card_sessions × quantity of its service;
-    package: one entitlement per service component, the line amount split by list value."""
+    package: one entitlement per service component, the line amount split by list value.
+    The payment holds the customer's summary lock and stores the open-course count after
+    (`open_course_count`)."""
     item = line.item
     common = dict(
         customer=order.customer,
@@ -30,6 +32,7 @@ def grant_courses(order, line, *, expires_on, by) -> None:
         source_line_id=line.pk,
         expires_on=expires_on,
         by=by,
+        counted_by_caller=True,
     )
     if line.kind == Item.Kind.SERVICE:
         treatments.grant_entitlement(
@@ -61,6 +64,11 @@ def grant_courses(order, line, *, expires_on, by) -> None:
                 source_kind="package",
                 **common,
             )
+
+
+def open_course_count(customer_id: int):
+    """The expression that counts the customer's open courses in the summary's UPDATE."""
+    return treatments.open_course_count(customer_id)
 
 
 def unused_sessions(line) -> int:

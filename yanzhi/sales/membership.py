@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery, Sum
 
 from yanzhi.core.timeutil import store_today
 from yanzhi.customers import membership
@@ -61,21 +61,49 @@ def rolling_spend(customer: Customer, *, today: date | None = None) -> Decimal:
     return max(total or ZERO, ZERO)
 
 
-def refresh_customer(customer_id: int, *, reason: str, by: Staff | None = None) -> None:
+def refresh_customer(
+    customer_id: int, *, reason: str, by: Staff | None = None, home_store: Store | None = None
+) -> None:
     """Recompute one customer's rolling spend and level, in the caller's transaction (money
     just moved). The customer row is locked first, so two payments of the same customer in
-    two stores cannot store a stale sum."""
-    customer = (
-        Customer.objects.select_for_update(of=("self",)).select_related("store").get(pk=customer_id)
-    )
-    spend = rolling_spend(customer)
+    two stores cannot store a stale sum. With the customer's home store at hand (`home_store`:
+    its day starts the window), the lock and the sum are one statement: no other payment of
+    the customer can commit meanwhile, as every money movement holds the customer's summary
+    lock (sales.services)."""
+    if home_store is None:
+        customer = (
+            Customer.objects.select_for_update(of=("self",))
+            .select_related("store")
+            .get(pk=customer_id)
+        )
+        spend = rolling_spend(customer)
+    else:
+        today = store_today(home_store)
+        start = window_start(today, membership.window_months(home_store.org_id))
+        total = (
+            _spend_payments(home_store.org_id, start)
+            .filter(order__customer_id=OuterRef("pk"))
+            .order_by()
+            .values("order__customer_id")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        customer = (
+            Customer.objects.select_for_update(of=("self",))
+            .only("org_id", "member_level_id", "member_level_since", "rolling_spend_amount")
+            .annotate(spend=Subquery(total))
+            .get(pk=customer_id)
+        )
+        spend = max(customer.spend or ZERO, ZERO)
     membership.apply_rolling_spends(
         customer.org_id, {customer.pk: spend}, reason=reason, by=by, rows=[customer]
     )
 
 
-def note_payment(customer_id: int, *, by: Staff) -> None:
-    refresh_customer(customer_id, reason=MembershipLevelChange.Reason.PAYMENT, by=by)
+def note_payment(customer_id: int, *, by: Staff, home_store: Store | None = None) -> None:
+    refresh_customer(
+        customer_id, reason=MembershipLevelChange.Reason.PAYMENT, by=by, home_store=home_store
+    )
 
 
 def note_refund(customer_id: int, *, by: Staff) -> None:

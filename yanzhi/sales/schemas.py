@@ -97,9 +97,12 @@ class OrderOut(Schema):
         [], description="negative stock let through by the store's warn policy (pay only)"
     )
 
+    # An order a write has just made or paid carries its lines and payments (written_lines,
+    # written_payments: sales.services); any other is read with them (queries.get_order_out).
     @staticmethod
     def resolve_lines(obj):
-        return list(obj.lines.all())
+        written = getattr(obj, "written_lines", None)
+        return list(obj.lines.all()) if written is None else written
 
     @staticmethod
     def resolve_warnings(obj):
@@ -107,7 +110,8 @@ class OrderOut(Schema):
 
     @staticmethod
     def resolve_payments(obj):
-        return list(obj.payments.all())
+        written = getattr(obj, "written_payments", None)
+        return list(obj.payments.all()) if written is None else written
 
 
 class OrderRow(Schema):

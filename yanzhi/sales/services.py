@@ -199,15 +199,19 @@ def _promotion_of(line):
     return line[3] if len(line) > 3 and line[3] not in (None, "", 0, "0") else None
 
 
+def _set_amounts(order: Order, lines: list[OrderLine]) -> None:
+    order.list_amount = sum((ln.unit_price_amount * ln.quantity for ln in lines), ZERO)
+    order.discount_amount = sum((ln.discount_amount for ln in lines), ZERO)
+    order.payable_amount = order.list_amount - order.discount_amount
+    order.arrears_amount = order.payable_amount
+
+
 def _write_lines(order: Order, lines: list[OrderLine]) -> None:
     order.lines.all().delete()
     for line in lines:
         line.order = order
     OrderLine.objects.bulk_create(lines)
-    order.list_amount = sum((ln.unit_price_amount * ln.quantity for ln in lines), ZERO)
-    order.discount_amount = sum((ln.discount_amount for ln in lines), ZERO)
-    order.payable_amount = order.list_amount - order.discount_amount
-    order.arrears_amount = order.payable_amount
+    _set_amounts(order, lines)
 
 
 def _check_refs(customer: Customer, store: Store, visit, sales_channel) -> None:
@@ -218,6 +222,7 @@ def _check_refs(customer: Customer, store: Store, visit, sales_channel) -> None:
 
 
 @transaction.atomic
+@audit.batched()
 def open_order(
     customer: Customer,
     *,
@@ -228,15 +233,18 @@ def open_order(
     visit=None,
     sales_channel: SourceChannel | None = None,
     note: str = "",
+    submit: bool = False,
+    approval_reason: str = "",
 ) -> Order:
-    """Open a draft order (暂存) for the customer at `store`; every item must be sold there."""
+    """Open a draft order (暂存) for the customer at `store`; every item must be sold there.
+    With `submit` it is submitted in the same transaction (as `submit_order` would)."""
     scope = _scope(by, "order.open")
     _require_store(scope, store.pk, store.org_id)
     if customer.org_id != store.org_id:
         raise NotFound()
     _check_refs(customer, store, visit, sales_channel)
     day = _today(store)
-    ensure_period_open(store.pk, day)
+    ensure_period_open(store.pk, day, org_id=store.org_id)
     built = _build_lines(store, lines, customer=customer, day=day)
     order = Order(
         org_id=store.org_id,
@@ -252,11 +260,24 @@ def open_order(
         created_by=by,
         **attribution.for_new_order(customer),
     )
-    order.save()
+    _set_amounts(order, built)
+    order.save(force_insert=True)
+    # The order number shows the order's id: known once the row is in.
     order.order_no = f"{day:%Y%m%d}{order.pk:06d}"
-    _write_lines(order, built)
-    order.save()
+    for line in built:
+        line.order = order
+    OrderLine.objects.bulk_create(built)
     audit.record(by, "order.opened", order, after=_snapshot(order))
+    changed = ["order_no"]
+    if submit:
+        # No one else sees the order before this transaction ends: no lock, no second check.
+        order.status, order.submitted_at = Order.Status.PENDING, timezone.now()
+        _request_approval(order, by=by, reason=approval_reason)
+        changed += ["status", "submitted_at", "approval_status"]
+        audit.record(by, "order.submitted", order, after=_snapshot(order))
+    order.save(update_fields=changed)
+    # the API's answer: the order as written (the lines' items and promotions at hand)
+    order.written_lines, order.written_payments = built, []
     return order
 
 
@@ -285,7 +306,7 @@ def update_draft(
     order = _locked(order)
     if order.status != Order.Status.DRAFT:
         raise _error("order_not_draft", _("只有草稿订单可以修改"), status=409)
-    ensure_period_open(order.store_id, order.business_date)
+    ensure_period_open(order.store_id, order.business_date, org_id=order.org_id)
     before = _snapshot(order)
     if visit is not ...:
         order.visit = visit
@@ -322,7 +343,7 @@ def submit_order(order: Order, *, by: Staff, approval_reason: str = "") -> Order
     order = _locked(order)
     if order.status != Order.Status.DRAFT:
         raise _error("order_not_draft", _("只有草稿订单可以提交"), status=409)
-    ensure_period_open(order.store_id, order.business_date)
+    ensure_period_open(order.store_id, order.business_date, org_id=order.org_id)
     order.status, order.submitted_at = Order.Status.PENDING, timezone.now()
     _request_approval(order, by=by, reason=approval_reason)
     order.save(update_fields=["status", "submitted_at", "approval_status", "updated_at"])
@@ -338,7 +359,7 @@ def reverse_order(order: Order, *, by: Staff) -> Order:
     order = _locked(order)
     if order.status != Order.Status.PENDING or order.payments.exists():
         raise _error("order_not_reversible", _("只有未收款的待支付订单可以反结"), status=409)
-    ensure_period_open(order.store_id, order.business_date)
+    ensure_period_open(order.store_id, order.business_date, org_id=order.org_id)
     order.status, order.submitted_at = Order.Status.DRAFT, None
     _cancel_pending_approval(order, by=by)
     order.save(update_fields=["status", "submitted_at", "approval_status", "updated_at"])
@@ -508,7 +529,7 @@ def _with_lines(order: Order) -> Order:
     courses, cards, stock): `order.lines.all()` then costs no query. A no-op when read already."""
     if "lines" in getattr(order, "_prefetched_objects_cache", {}):
         return order
-    lines = OrderLine.objects.select_related("item__card_service").order_by("pk")
+    lines = OrderLine.objects.select_related("item__card_service", "promotion").order_by("pk")
     prefetch_related_objects([order], Prefetch("lines", queryset=lines))
     # a package's components, only when there is a package (most orders have none)
     packages = [ln.item for ln in order.lines.all() if ln.kind == Item.Kind.PACKAGE]
@@ -561,6 +582,7 @@ def _issue_card(order: Order, line: OrderLine, *, expires_on, by: Staff) -> Stor
 
 
 @transaction.atomic
+@audit.batched()
 def pay_order(
     order: Order,
     *,
@@ -590,7 +612,7 @@ def pay_order(
     day = business_date or today
     if day > today:
         raise _error("invalid_date", _("业务日期不能晚于今天"), "business_date", 422)
-    ensure_period_open(order.store_id, day)
+    ensure_period_open(order.store_id, day, org_id=order.org_id)
     # A fully discounted (gifted) order is settled without any payment line.
     free = order.status == Order.Status.PENDING and order.arrears_amount == 0 and not payments
     lines = [] if free else _clean_payments(payments)
@@ -601,17 +623,21 @@ def pay_order(
             "total": total,
         }
         raise _error("overpaid", message, "payments", 422)
+    # The customer's summary is the per-customer lock, taken before the customer row as
+    # everywhere else (an arrival, the membership refresh below); the courses granted and the
+    # money are written to it once, at the end.
+    summary = customer_services.lock_summary(order.customer_id)
     if order.status == Order.Status.PENDING and any(ln.promotion_id for ln in order.lines.all()):
         # Promotion limits per customer: two orders of the same customer cannot both take the
-        # last promotional unit. The customer's summary is the per-customer lock, taken before
-        # the customer row as everywhere else (an arrival, the membership refresh below).
-        if customer_services.lock_summary(order.customer_id) is None:
+        # last promotional unit.
+        if summary is None:
             Customer.objects.select_for_update().filter(pk=order.customer_id).first()
         promotions.recheck_limits(order)
     request = PaymentRequest.objects.get(org_id=order.org_id, key=key) if key else None
     before = _snapshot(order)
     spend = ZERO
     counts_for = attribution.for_payment(order) if lines else {}
+    made = []
     for n, line in enumerate(lines):
         payment = Payment(
             org_id=order.org_id,
@@ -632,6 +658,7 @@ def pay_order(
             _apply_deposit(order, payment, line, n)
         else:
             payment.save()
+        made.append(payment)
         if line.method in Payment.SPEND_METHODS:
             spend += line.amount
     first_payment = order.status == Order.Status.PENDING
@@ -644,6 +671,7 @@ def pay_order(
         definition = _definition_in_force(order.org_id)
         order.is_deal = is_deal(order, definition)
         order.deal_definition = definition
+        _grant_purchases(order, day=day, by=by)
     dealt = first_payment and order.is_deal
     deal_count = customer_services.note_money(
         customer_id=order.customer_id,
@@ -651,19 +679,24 @@ def pay_order(
         arrears_delta=order.arrears_amount - counted_arrears,
         paid_at=timezone.now(),
         dealt_at=order.paid_at if dealt else None,
+        locked=summary,
+        open_course_count=courses.open_course_count(order.customer_id) if first_payment else None,
     )
     if dealt:
         order.deal_number = deal_count
     paid = ["paid_amount", "arrears_amount", "status", "paid_at", "is_deal", "deal_definition"]
     order.save(update_fields=[*paid, "deal_number", "updated_at"])
-    if first_payment:
-        _grant_purchases(order, day=day, by=by)
     # Hooks (yanzhi.sales.stock, yanzhi.sales.membership): goods leave stock once the order is
     # paid; the customer's rolling spend and level follow every payment.
     order.stock_warnings = (
         sale_stock.take_sold_goods(order, day=day, by=by) if first_payment else []
     )
-    membership.note_payment(order.customer_id, by=by)
+    # most customers pay in their home store, whose day the rolling window starts from
+    home = order.store if order.customer.store_id == order.store_id else None
+    membership.note_payment(order.customer_id, by=by, home_store=home)
+    if first_payment:
+        # the API's answer: a pending order had no payments, and its lines were read above
+        order.written_lines, order.written_payments = list(order.lines.all()), made
     audit.record(
         by,
         "order.paid",
@@ -864,7 +897,7 @@ def refund_order(
     if order.status != Order.Status.PAID:
         raise _error("order_not_refundable", _("只有已支付的订单可以退款"), status=409)
     day = _today(order.store)
-    ensure_period_open(order.store_id, day)
+    ensure_period_open(order.store_id, day, org_id=order.org_id)
     by_id = {
         ln.pk: ln
         for ln in order.lines.select_related("item", "order").prefetch_related(
@@ -1068,7 +1101,7 @@ def take_deposit(
     if appointment is not None and appointment.customer_id != customer.pk:
         raise _error("invalid_appointment", _("预约不属于该客户"), "appointment_id", 422)
     day = store_today(store)
-    ensure_period_open(store.pk, day)
+    ensure_period_open(store.pk, day, org_id=store.org_id)
     deposit = Deposit.objects.create(
         org_id=store.org_id,
         store=store,
@@ -1090,7 +1123,7 @@ def refund_deposit(deposit: Deposit, *, by: Staff, reason: str) -> Deposit:
     _require_store(scope, deposit.store_id, deposit.org_id)
     if not (reason or "").strip():
         raise _error("reason_required", _("请填写退款原因"), "reason", 422)
-    ensure_period_open(deposit.store_id, store_today(deposit.store))
+    ensure_period_open(deposit.store_id, store_today(deposit.store), org_id=deposit.org_id)
     done = Deposit.objects.filter(pk=deposit.pk, status=Deposit.Status.HELD).update(
         status=Deposit.Status.REFUNDED, updated_at=timezone.now()
     )
@@ -1351,7 +1384,7 @@ def reject_discount(approval: DiscountApproval, *, by: Staff, comment: str) -> D
         raise _error("comment_required", _("请填写驳回原因"), "comment", 422)
     approval, order = _locked_approval(approval)
     _check_approver(approval, order, by)
-    ensure_period_open(order.store_id, order.business_date)
+    ensure_period_open(order.store_id, order.business_date, org_id=order.org_id)
     _decide(approval, None, DiscountApprovalDecision.Outcome.REJECTED, by, comment)
     approval.approver = by
     _finish(approval, order, ApprovalStatus.REJECTED)

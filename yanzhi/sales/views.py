@@ -185,9 +185,8 @@ def order_new(request):
                     order_type=context["order_type"],
                     sales_channel=channel,
                     note=context["note"],
+                    submit=action == "submit",
                 )
-                if action == "submit":
-                    services.submit_order(order, by=request.user)
                 return HttpResponseClientRedirect(reverse("sales:order-detail", args=[order.pk]))
         except BusinessError as error:
             _refused(error)

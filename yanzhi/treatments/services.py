@@ -20,7 +20,7 @@ from yanzhi.core.scope import Scope
 from yanzhi.core.timeutil import store_today
 from yanzhi.customers import services as customer_services
 from yanzhi.customers.models import Customer
-from yanzhi.customers.queries import customers_for
+from yanzhi.customers.queries import customers_for, visible_customers
 from yanzhi.inventory import services as inventory
 from yanzhi.inventory.queries import default_warehouse
 from yanzhi.org import policy
@@ -84,9 +84,9 @@ def _write_ledger(
     return after
 
 
-def _refresh_open_courses(customer_id: int) -> None:
-    """The summary's open-course count: active courses with sessions left. The caller has locked
-    the summary row (`lock_summary`) at the start of its transaction."""
+def open_course_count(customer_id: int) -> Coalesce:
+    """An expression counting the customer's open courses (active, with sessions left), for
+    the summary's UPDATE: counted inside the statement that stores it."""
     open_courses = (
         Entitlement.objects.filter(
             customer_id=customer_id, status=Entitlement.Status.ACTIVE, remaining_sessions__gt=0
@@ -96,10 +96,13 @@ def _refresh_open_courses(customer_id: int) -> None:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    # counted inside the UPDATE: one statement
-    customer_services.set_open_course_count(
-        customer_id, Coalesce(Subquery(open_courses, output_field=IntegerField()), 0)
-    )
+    return Coalesce(Subquery(open_courses, output_field=IntegerField()), 0)
+
+
+def _refresh_open_courses(customer_id: int) -> None:
+    """The summary's open-course count. The caller has locked the summary row
+    (`lock_summary`) at the start of its transaction."""
+    customer_services.set_open_course_count(customer_id, open_course_count(customer_id))
 
 
 def _snapshot(entitlement: Entitlement) -> dict:
@@ -120,9 +123,12 @@ def grant_entitlement(
     source_line_id: int | None = None,
     expires_on: date | None = None,
     by: Staff,
+    counted_by_caller: bool = False,
 ) -> Entitlement:
     """Open a course of `sessions` sessions of a service item for a customer (a paid service
-    line, a package component, a session card, or a gift). The caller checks its own permission."""
+    line, a package component, a session card, or a gift). The caller checks its own permission.
+    `counted_by_caller`: the caller holds the customer's summary lock and stores the open-course
+    count itself afterwards (`open_course_count`; a payment writes the summary once)."""
     if not (customer.org_id == store.org_id == item.org_id == by.org_id):
         raise NotFound()
     if item.kind != Item.Kind.SERVICE:
@@ -147,15 +153,27 @@ def grant_entitlement(
         source_line_id=source_line_id,
         expires_on=expires_on,
         by=by,
+        counted_by_caller=counted_by_caller,
     )
 
 
 # Checked input only; inside a payment it is part of that change (no savepoint of its own).
 @transaction.atomic(savepoint=False)
 def _open_course(
-    *, customer, store, item, sessions, value, source_kind, source_line_id, expires_on, by
+    *,
+    customer,
+    store,
+    item,
+    sessions,
+    value,
+    source_kind,
+    source_line_id,
+    expires_on,
+    by,
+    counted_by_caller,
 ) -> Entitlement:
-    customer_services.lock_summary(customer.pk)
+    if not counted_by_caller:
+        customer_services.lock_summary(customer.pk)
     entitlement = Entitlement.objects.create(
         org_id=customer.org_id,
         store=store,
@@ -177,7 +195,8 @@ def _open_course(
         reference=reference,
         after=sessions,
     )
-    _refresh_open_courses(customer.pk)
+    if not counted_by_caller:
+        _refresh_open_courses(customer.pk)
     audit.record(by, "entitlement.granted", entitlement, after=audit.snapshot(entitlement))
     return entitlement
 
@@ -292,6 +311,7 @@ def _check_assistant(assistant: Staff | None, *, store: Store, by: Staff) -> Non
 
 
 @transaction.atomic
+@audit.batched()
 def execute_session(
     entitlement: Entitlement,
     *,
@@ -314,7 +334,6 @@ def execute_session(
     service's materials (or `materials`, what was actually used) from the store's stock, records
     the parameters and lot number, and marks the visit's treatment stage."""
     scope = _scope(by, "treatment.execute")
-    _require_customer_in_scope(scope, entitlement.customer_id)
     sessions = _sessions(sessions)
     if visit is not None and (
         visit.customer_id != entitlement.customer_id or not scope.covers_store(visit.store_id)
@@ -328,14 +347,18 @@ def execute_session(
     business_date = business_date or today
     if business_date > today:
         raise _field_error("future_date", "business_date", _("业务日期不能晚于今天"))
-    ensure_period_open(store.pk, business_date)
+    ensure_period_open(store.pk, business_date, org_id=store.org_id)
 
     customer_services.lock_summary(entitlement.customer_id)
+    # read whole under its lock, and only if its customer is in the caller's scope
     entitlement = (
-        Entitlement.objects.select_for_update(of=("self",))
+        Entitlement.objects.filter(visible_customers(scope), org_id=scope.org_id, pk=entitlement.pk)
+        .select_for_update(of=("self",))
         .select_related("customer", "item")
-        .get(pk=entitlement.pk)
+        .first()
     )
+    if entitlement is None:
+        raise NotFound()
     if entitlement.status == Entitlement.Status.EXHAUSTED:
         message = _("该疗程剩余次数不足")
         raise BusinessError("no_sessions_left", message, fields={"sessions": [message]}, status=409)
@@ -433,7 +456,9 @@ def execute_session(
         and visit.left_at is None
     ):
         visit_services.record_stage(visit, stage="treated", by=by)
-    _refresh_open_courses(entitlement.customer_id)
+    if after == 0:
+        # the course was open (active, sessions left) and stays so unless this used it up
+        _refresh_open_courses(entitlement.customer_id)
     audit.record(
         by,
         "entitlement.executed",

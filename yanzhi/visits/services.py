@@ -93,6 +93,11 @@ def _valid_type(visit_type: str, field: str = "visit_type") -> str:
 
 
 # --- the visit type --------------------------------------------------------------------------
+# Two arrivals on the same store-local day are less than this apart, whatever the stores'
+# timezones: the summary's latest visit time says when no query is needed.
+SAME_DAY_REACH = timedelta(hours=48)
+
+
 def _first_visit_of_day(customer_id: int, org_id: int, day, *, until=None, exclude_pk=None):
     qs = Visit.objects.filter(org_id=org_id, customer_id=customer_id, day=day)
     if until is not None:
@@ -112,9 +117,14 @@ def visit_facts(
     """What the visit-type rule needs, read from the customer's summary (read here unless
     given) and visits."""
     day = to_store_time(store, arrived_at).date()
-    first_today = _first_visit_of_day(customer.pk, customer.org_id, day, until=arrived_at)
     if summary is None:
         summary = CustomerSummary.objects.filter(customer_id=customer.pk).first()
+    if summary is not None and (
+        summary.last_visit_at is None or summary.last_visit_at < arrived_at - SAME_DAY_REACH
+    ):
+        first_today = None  # the latest visit is too early to be on the arrival's day
+    else:
+        first_today = _first_visit_of_day(customer.pk, customer.org_id, day, until=arrived_at)
     first_visit_at = summary.first_visit_at if summary else None
     return VisitFacts(
         first_type_today=first_today.visit_type if first_today else None,

@@ -1,5 +1,6 @@
 """Period closing (关账): ended months only, in order, once; closed months refuse changes."""
 
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -7,6 +8,7 @@ import time_machine
 
 from yanzhi.core.errors import BusinessError
 from yanzhi.core.models import AuditLog
+from yanzhi.org import settings_cache
 from yanzhi.org.models import PeriodClose
 from yanzhi.org.policy import scope_for
 from yanzhi.org.queries import period_months
@@ -75,18 +77,60 @@ def test_another_stores_manager_gets_not_found(store_a, store_b_front_desk, chai
         close_period(store_a, month=date(2026, 2, 1), by=manager_b)
 
 
-def test_ensure_period_open_refuses_dates_in_and_before_closed_months(store_a, store_a_manager):
-    close_period(store_a, month=date(2026, 2, 1), by=store_a_manager)
-    for day in (date(2026, 2, 28), date(2026, 2, 1), date(2025, 11, 3)):
-        with pytest.raises(BusinessError, match="period_closed") as refused:
-            ensure_period_open(store_a.pk, day)
-        assert f"{day:%Y-%m} 已关账" in str(refused.value.message)
-    ensure_period_open(store_a.pk, date(2026, 3, 1))  # the open period
+@pytest.fixture(params=["read", "kept"])
+def checking(request):
+    """ensure_period_open as a job or command runs it (reading the closes) and as a request runs
+    it (the chain's closes kept per process, for the chain's settings version)."""
+
+    @contextmanager
+    def within(org):
+        if request.param == "read":
+            yield
+            return
+        org.refresh_from_db(fields=["settings_version"])
+        with settings_cache.bound(org.pk, org.settings_version):
+            yield
+
+    return within
 
 
-def test_closing_one_store_leaves_the_others_open(store_a, store_b, store_a_manager):
+def test_ensure_period_open_refuses_dates_in_and_before_closed_months(
+    store_a, store_a_manager, checking
+):
     close_period(store_a, month=date(2026, 2, 1), by=store_a_manager)
-    ensure_period_open(store_b.pk, date(2026, 2, 10))
+    with checking(store_a.org):
+        for day in (date(2026, 2, 28), date(2026, 2, 1), date(2025, 11, 3)):
+            with pytest.raises(BusinessError, match="period_closed") as refused:
+                ensure_period_open(store_a.pk, day, org_id=store_a.org_id)
+            assert f"{day:%Y-%m} 已关账" in str(refused.value.message)
+        ensure_period_open(store_a.pk, date(2026, 3, 1), org_id=store_a.org_id)  # the open period
+
+
+def test_closing_one_store_leaves_the_others_open(store_a, store_b, store_a_manager, checking):
+    close_period(store_a, month=date(2026, 2, 1), by=store_a_manager)
+    with checking(store_b.org):
+        ensure_period_open(store_b.pk, date(2026, 2, 10), org_id=store_b.org_id)
+
+
+def test_a_request_reads_the_closes_once_and_sees_a_new_close_next_time(
+    store_a, store_b, store_a_manager, django_assert_num_queries
+):
+    settings_cache.clear()
+    org = store_a.org
+    close_period(store_a, month=date(2026, 1, 1), by=store_a_manager)
+    org.refresh_from_db(fields=["settings_version"])
+    with settings_cache.bound(org.pk, org.settings_version):
+        with django_assert_num_queries(1):
+            ensure_period_open(store_a.pk, date(2026, 2, 3), org_id=org.pk)
+            ensure_period_open(store_b.pk, date(2026, 1, 3), org_id=org.pk)
+    with settings_cache.bound(org.pk, org.settings_version):  # the next request: nothing read
+        with django_assert_num_queries(0):
+            ensure_period_open(store_a.pk, date(2026, 2, 3), org_id=org.pk)
+    close_period(store_a, month=date(2026, 2, 1), by=store_a_manager)  # e.g. another process
+    org.refresh_from_db(fields=["settings_version"])
+    with settings_cache.bound(org.pk, org.settings_version):
+        with pytest.raises(BusinessError, match="period_closed"):
+            ensure_period_open(store_a.pk, date(2026, 2, 3), org_id=org.pk)
 
 
 def test_period_months_marks_the_next_closable_month(store_a, store_a_manager):

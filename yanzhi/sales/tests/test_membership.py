@@ -168,6 +168,36 @@ def test_spend_in_every_store_of_the_chain_counts(
     assert level_of(customer) == ("金卡", Decimal("5000.00"))
 
 
+@pytest.mark.parametrize("where", ["home store", "another store"])
+def test_a_payment_sums_only_the_window(
+    where, ladder, open_pending, hydra, customer, store_a_cashier, store_b, store_b_front_desk
+):
+    # given ¥5,000 paid on 1 April 2025 and ¥1,000 on 1 March 2026 in the home store (A)
+    for day, units in ((date(2025, 4, 1), 5), (date(2026, 3, 1), 1)):
+        services.pay_order(
+            open_pending([(hydra.pk, units, 0)]),
+            payments=[cash(str(1000 * units))],
+            business_date=day,
+            by=store_a_cashier,
+        )
+    assert level_of(customer) == ("金卡", Decimal("6000.00"))
+    # when the customer pays ¥100 on 2 May 2026 (the window starts 3 May 2025), before the
+    # nightly refresh, in the home store or in store B (whose day starts the window the same)
+    with time_machine.travel("2026-05-02 10:00:00+08:00", tick=False):
+        if where == "home store":
+            order, cashier = open_pending([(hydra.pk, 1, 0)]), store_a_cashier
+        else:
+            assign(hydra, store_b)
+            order = services.open_order(
+                customer, store=store_b, by=store_b_front_desk, lines=[(hydra.pk, 1, 0)],
+                submit=True,
+            )  # fmt: skip
+            cashier = store_b_front_desk
+        services.pay_order(order, payments=[cash("100")], by=cashier)
+        # then the April 2025 spend no longer counts
+        assert level_of(customer) == ("银卡", Decimal("1100.00"))
+
+
 # --- the daily refresh --------------------------------------------------------------------------------
 def test_old_spend_leaves_the_window_and_a_second_run_changes_nothing(
     ladder, open_pending, hydra, customer, store_a_cashier
