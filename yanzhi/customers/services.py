@@ -704,6 +704,15 @@ def lock_summary(customer_id: int) -> CustomerSummary | None:
     return _locked_summary(customer_id)
 
 
+def hold_summary(customer_id: int) -> None:
+    """Lock a customer's summary row until the end of the caller's transaction without reading
+    it: the caller serialises on it (courses changing their count) and writes it, if at all,
+    with an UPDATE of its own."""
+    CustomerSummary.objects.select_for_update().filter(customer_id=customer_id).values_list(
+        "customer_id", flat=True
+    ).first()
+
+
 def _count_deal(summary: CustomerSummary, dealt_at) -> list[str]:
     summary.deal_count += 1
     # The first two deal times, in time order (a deal is normally the latest, but keep them

@@ -210,9 +210,8 @@ def pay(
     data: PayIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ):
-    order = queries.get_order_ref(request.scope, order_id)
     paid = services.pay_order(
-        order,
+        order_id,  # read in the caller's scope under its lock (a 404 if not seen)
         payments=[
             PaymentLine(p.method, p.amount, p.card_id, p.coupon_id, p.deposit_id)
             for p in data.payments

@@ -50,11 +50,6 @@ def get_order(scope: Scope, pk: int) -> Order:
     return get_object_or_404(orders_for(scope), pk=pk)
 
 
-def get_order_ref(scope: Scope, pk: int) -> Order:
-    """The order in scope by its keys, for a service that reads it whole under its lock."""
-    return get_object_or_404(orders_for(scope).only("org_id", "store_id", "customer_id"), pk=pk)
-
-
 def get_order_detail(scope: Scope, pk: int) -> Order:
     qs = orders_for(scope).select_related(
         "store",

@@ -50,6 +50,7 @@ from yanzhi.sales.models import (
     StoredValueCard,
     StoredValueLedger,
 )
+from yanzhi.sales.queries import orders_for
 
 ZERO = Decimal("0.00")
 ORDER_FIELDS = [
@@ -278,6 +279,21 @@ def open_order(
     order.save(update_fields=changed)
     # the API's answer: the order as written (the lines' items and promotions at hand)
     order.written_lines, order.written_payments = built, []
+    return order
+
+
+def _locked_in_scope(scope: Scope, pk: int) -> Order:
+    """The order read whole under its lock, only if the scope sees it (its store; a
+    consultant's own customers): the check and the lock in one statement."""
+    order = (
+        orders_for(scope)
+        .select_for_update(of=("self",))
+        .select_related("store", "customer")
+        .filter(pk=pk)
+        .first()
+    )
+    if order is None:
+        raise NotFound()
     return order
 
 
@@ -584,7 +600,7 @@ def _issue_card(order: Order, line: OrderLine, *, expires_on, by: Staff) -> Stor
 @transaction.atomic
 @audit.batched()
 def pay_order(
-    order: Order,
+    order: Order | int,
     *,
     payments,
     idempotency_key: str | None = None,
@@ -593,10 +609,10 @@ def pay_order(
 ) -> Order:
     """Take payment for a pending order, or for a paid order's arrears, by one or several
     methods. Never more than due; a repeated idempotency key charges nothing and returns the
-    order. The first payment makes the order paid, decides the deal and grants what was sold."""
+    order. The first payment makes the order paid, decides the deal and grants what was sold.
+    `order` (or its id) is read whole under its lock, in the caller's scope (else not found)."""
     scope = _scope(by, "order.pay")
-    _require_store(scope, order.store_id, order.org_id)
-    order = _locked(order)
+    order = _locked_in_scope(scope, order if isinstance(order, int) else order.pk)
     key = (idempotency_key or "").strip()[:80]
     if key and _request_for(order, key, by) is not None:
         return order

@@ -99,8 +99,9 @@ def get_execution_out(scope: Scope, pk: int) -> Execution:
 
 def new_execution_out(execution: Execution) -> Execution:
     """The answer to the execution just written: the object the service made (its customer,
-    store, item and staff at hand) with its materials read."""
-    prefetch_related_objects([execution], _materials_out())
+    store, item and staff at hand) with its materials, as written or else read."""
+    if getattr(execution, "written_materials", None) is None:
+        prefetch_related_objects([execution], _materials_out())
     return execution
 
 

@@ -115,7 +115,9 @@ class ExecutionDetailOut(ExecutionOut):
 
     @staticmethod
     def resolve_materials(obj) -> list:
-        return list(obj.materials.all())
+        # an execution just written carries its materials as written (treatments.services)
+        written = getattr(obj, "written_materials", None)
+        return list(obj.materials.all()) if written is None else written
 
 
 class ExecutionPage(Schema):

@@ -349,7 +349,7 @@ def execute_session(
         raise _field_error("future_date", "business_date", _("业务日期不能晚于今天"))
     ensure_period_open(store.pk, business_date, org_id=store.org_id)
 
-    customer_services.lock_summary(entitlement.customer_id)
+    customer_services.hold_summary(entitlement.customer_id)
     # read whole under its lock, and only if its customer is in the caller's scope
     entitlement = (
         Entitlement.objects.filter(visible_customers(scope), org_id=scope.org_id, pk=entitlement.pk)
@@ -437,12 +437,14 @@ def execute_session(
                 business_date=business_date,
                 reference=execution.reference,
             )
-    ExecutionMaterial.objects.bulk_create(
+    places = Decimal(1).scaleb(-ExecutionMaterial._meta.get_field("quantity").decimal_places)
+    # the moves carry their item and warehouse: the API answers with these rows as written
+    execution.written_materials = ExecutionMaterial.objects.bulk_create(
         ExecutionMaterial(
             execution=execution,
-            item_id=move.item_id,
-            quantity=-move.delta,
-            warehouse_id=move.warehouse_id,
+            item=move.item,
+            quantity=(-move.delta).quantize(places),
+            warehouse=move.warehouse,
             lot_no=move.lot_no,
         )
         for move in moves

@@ -127,3 +127,39 @@ def test_an_execution_answer_reads_the_same_statements_with_or_without_materials
     assert body["performed_by"]["name"] == store_a_nurse.name
     assert body["customer"]["masked_phone"] == "139****1111"
     assert counted[bare["id"]]["materials"] == [] and counted[bare["id"]]["assistant"] is None
+    # what the executions answered when written is what is read back
+    for written in (bare, full):
+        read = dict(counted[written["id"]])
+        del read["statements"]
+        assert written == read
+
+
+def test_an_execution_issues_a_fixed_number_of_statements(
+    customer_a, hydra, filler, pharmacy_a, stock, grant, store_a_nurse, client_for
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    stock(pharmacy_a, filler, "10")
+    course = grant(customer_a, hydra, sessions=6)
+    client = client_for(store_a_nurse)
+
+    def execute(**extra) -> int:
+        with CaptureQueriesContext(connection) as statements:
+            answer = client.post(
+                "/api/v1/executions",
+                {"entitlement_id": course.pk, **extra},
+                content_type="application/json",
+            )
+        assert answer.status_code == 201, answer.content
+        return len(statements)
+
+    execute()  # the first reads the settings the process keeps
+    # without materials: the session, the staff member, the course in scope, BEGIN, the
+    # summary locked, the course locked (in scope), its sessions taken, the execution, the
+    # ledger row, the audit rows, COMMIT
+    assert [execute(materials=[]) for _ in range(2)] == [11] * 2
+    # the service's material (hydra uses filler) from the pharmacy: eleven more
+    assert [execute() for _ in range(2)] == [22] * 2
+    # the last session marks the course used up and recounts the open courses
+    assert execute(materials=[]) == 13
