@@ -2,7 +2,7 @@
 `customers_for(scope)`; a customer outside the scope is a 404."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
@@ -369,6 +369,12 @@ class ListFilters:
     activities: tuple[str, ...] = ()
     has_arrears: bool | None = None
 
+    def tag_only(self) -> int | None:
+        """The tag, when it is the list's only filter (no search either)."""
+        if self.tag_id and replace(self, q=self.q.strip()) == ListFilters(tag_id=self.tag_id):
+            return self.tag_id
+        return None
+
     def tag_filter(self) -> TagFilter:
         return TagFilter(
             deal_statuses=tuple(self.deal_statuses),
@@ -503,14 +509,15 @@ class ListPaginator(Paginator):
     """A Paginator counting at most `limit` ids (None: all of them). `beyond_limit` says that
     more matched: then `count` is the limit and the pages end there."""
 
-    def __init__(self, ids, per_page: int, *, limit: int | None = None):
+    def __init__(self, ids, per_page: int, *, limit: int | None = None, counted=None):
         super().__init__(ids, per_page)
         self.limit = limit
+        self.counted = ids if counted is None else counted  # the same rows, cheaper to count
 
     @cached_property
     def _found(self) -> int:
         # a bounded subquery: it stops at the limit's first row past, in any order
-        return self.object_list.order_by()[: self.limit + 1].count()
+        return self.counted.order_by()[: self.limit + 1].count()
 
     @cached_property
     def count(self) -> int:
@@ -530,8 +537,17 @@ def customer_list_page(
     customers joined seven tables for each of them before keeping 20. A store's list counts
     all its customers (two index ranges); the chain's counts up to CHAIN_LIST_COUNT_LIMIT."""
     ids = customer_list_ids(scope, filters, store)
-    limit = CHAIN_LIST_COUNT_LIMIT if scope.chain_wide else None
-    page = ListPaginator(ids, per_page, limit=limit).get_page(number)
+    limit, counted = CHAIN_LIST_COUNT_LIMIT if scope.chain_wide else None, None
+    tag = filters.tag_only() if scope.chain_wide else None
+    if tag is not None:
+        # The chain's customers holding a tag are the tag's rows in the tag table: a tag and
+        # its customers are of one chain (set_customer_tags). Counted from the table's tag
+        # index, without joining a customer: a tag of 69,000 customers at a million took
+        # 50 ms joined (a hash join of all its members, whatever the limit).
+        counted = Customer.tags.through.objects.filter(
+            tag_id=tag, tag__org_id=scope.org_id
+        ).values_list("customer_id", flat=True)
+    page = ListPaginator(ids, per_page, limit=limit, counted=counted).get_page(number)
     page.object_list = search.list_rows(list(page.object_list), result_fields(store))
     return page
 

@@ -178,3 +178,29 @@ def test_the_chain_list_counts_up_to_its_limit_and_a_store_list_counts_all(
     # a store's list counts every one of its customers
     html = client_for(store_a_front_desk).get("/customers/").content.decode()
     assert "第1/2页,共24位客户" in html and "超过" not in html
+
+
+def test_the_chain_list_by_one_tag_counts_its_holders(
+    client_for, chain, store_a, store_b, hq_admin, other_chain, monkeypatch
+):
+    # the tag alone is counted from the tag table; with another filter, from the customers:
+    # the same numbers either way
+    monkeypatch.setattr("yanzhi.customers.views.PAGE_SIZE", 1)
+    vip, new = Tag.objects.create(org=chain, name="VIP"), Tag.objects.create(org=chain, name="新")
+    foreign = Tag.objects.create(org=other_chain, name="VIP")
+    for i in range(9):
+        customer = make_customer(store_a if i % 2 else store_b, name=f"客户{i}")
+        customer.tags.set([vip] if i < 7 else [new])
+    hq = client_for(hq_admin)
+
+    def said(**params) -> str:
+        html = hq.get("/customers/", params).content.decode()
+        return re.search(r"第[^,]*,(超过\d+|共\d+)位客户", html).group(1)
+
+    for limit, held in ((5, "超过5"), (7, "共7"), (10, "共7")):
+        monkeypatch.setattr("yanzhi.customers.queries.CHAIN_LIST_COUNT_LIMIT", limit)
+        assert said(tag=vip.pk) == said(tag=vip.pk, verified=0) == held
+        assert said(tag=new.pk) == "共2"
+    assert said(tag=vip.pk, q="客户") == "共7"
+    # another chain's tag holds none of this chain's customers
+    assert "没有符合条件的客户" in hq.get("/customers/", {"tag": foreign.pk}).content.decode()
