@@ -28,6 +28,7 @@ from yanzhi.inventory.models import (
     StockTransfer,
     Warehouse,
 )
+from yanzhi.org import settings_cache
 
 
 def warehouses_for(scope: Scope) -> QuerySet[Warehouse]:
@@ -57,12 +58,19 @@ def get_transfer_target(scope: Scope, pk: int) -> Warehouse:
 
 def default_warehouse(store, kind: str) -> Warehouse | None:
     """Where an item of this kind is kept in a store: drugs in the pharmacy (药房), everything
-    else in the warehouse (仓库); the other kind if the store has only one."""
+    else in the warehouse (仓库); the other kind if the store has only one. Every sale of goods
+    and every execution with materials asks: the store's active warehouses (with the store, whose
+    stock policy a move reads) are kept per process (settings_cache watches warehouses and
+    stores). The rows are shared: callers must not change them."""
     preferred = Warehouse.Kind.PHARMACY if kind == Item.Kind.DRUG else Warehouse.Kind.WAREHOUSE
-    candidates = Warehouse.objects.filter(store_id=store.pk, is_active=True)
-    return (
-        candidates.filter(kind=preferred).order_by("pk").first()
-        or candidates.order_by("pk").first()
+
+    def load():
+        active = Warehouse.objects.filter(store_id=store.pk, is_active=True)
+        return tuple(active.select_related("store").order_by("pk"))
+
+    candidates = settings_cache.cached(store.org_id, ("warehouses", store.pk), load)
+    return next((w for w in candidates if w.kind == preferred), None) or next(
+        iter(candidates), None
     )
 
 

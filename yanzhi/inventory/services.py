@@ -127,7 +127,9 @@ def _plain(quantity: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-@transaction.atomic
+# Only inventory's services call it, each inside its own transaction or savepoint: no
+# savepoint of its own (an error fails the whole service anyway).
+@transaction.atomic(savepoint=False)
 def move_stock(
     warehouse: Warehouse,
     item: Item,
@@ -465,6 +467,12 @@ def consume_stock(
     The calling service checks its own permission (a nurse executing a session); here the
     warehouse must be in the caller's stores. Returns the moves; any with `went_negative` must
     be shown to the user."""
+    return _consume(
+        warehouse, lines=lines, by=by, business_date=business_date, reference=reference, note=note
+    )
+
+
+def _consume(warehouse, *, lines, by, business_date, reference, note="") -> list[StockMove]:
     return _move_lines(
         warehouse,
         lines=lines,
@@ -556,7 +564,7 @@ def consume_materials(
         by_warehouse[warehouse.pk].append(line)
     moves = []
     for pk in sorted(by_warehouse):
-        moves += consume_stock(
+        moves += _consume(
             warehouses[pk],
             lines=by_warehouse[pk],
             by=by,

@@ -11,6 +11,7 @@ from yanzhi.inventory.models import StockLevel, StockMove
 from yanzhi.inventory.queries import default_warehouse
 from yanzhi.inventory.services import consume_materials
 from yanzhi.inventory.tests.conftest import TODAY
+from yanzhi.org import settings_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +23,27 @@ def test_default_warehouse_by_item_kind(store_a, warehouse_a, pharmacy_a):
 
 def test_default_warehouse_falls_back_to_the_only_one(store_a, warehouse_a):
     assert default_warehouse(store_a, "drug") == warehouse_a
+
+
+def test_a_request_keeps_the_stores_warehouses_until_one_changes(
+    store_a, warehouse_a, pharmacy_a, django_assert_num_queries
+):
+    org = store_a.org
+
+    def request():  # a signed-in request binds the chain's settings version
+        org.refresh_from_db(fields=["settings_version"])
+        return settings_cache.bound(org.pk, org.settings_version)
+
+    settings_cache.clear()
+    with request(), django_assert_num_queries(1):
+        assert default_warehouse(store_a, "drug") == pharmacy_a
+        assert default_warehouse(store_a, "product") == warehouse_a
+    with request(), django_assert_num_queries(0):
+        assert default_warehouse(store_a, "drug").store.name == store_a.name
+    pharmacy_a.is_active = False
+    pharmacy_a.save()  # in another process, say: the next request sees it
+    with request():
+        assert default_warehouse(store_a, "drug") == warehouse_a
 
 
 def test_materials_times_sessions_from_the_right_warehouses(
