@@ -309,6 +309,21 @@ def operations(ctx: Context) -> list[Operation]:
             ),
         ]
 
+    # HQ's API lists over the whole chain (an integrator's first page): each page from an
+    # index leading with the organisation; the exact count they also answer is of every row.
+    def api_list(path: str):
+        def run(i):
+            body = _expect(ctx.client("hq").get(f"/api/v1/{path}", {"limit": 50})).json()
+            if len(body["items"]) != min(50, body["count"]):
+                raise WrongAnswer(f"/api/v1/{path} answered {len(body['items'])} items")
+
+        return run
+
+    if "hq" in ctx.staff:
+        for path in ("customers", "orders", "visits", "executions", "followup-tasks"):
+            name = "api_chain_" + path.replace("-", "_")
+            ops.append(Operation(name, f"GET /api/v1/{path} (HQ, 50)", api_list(path)))
+
     ops.append(
         Operation(
             "customers_by_tags",

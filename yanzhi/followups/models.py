@@ -305,6 +305,8 @@ class FollowupTask(TimeStampedModel):
                 fields=["org", "store", "status", "due_at"], name="followup_task_org_store"
             ),
             models.Index(fields=["org", "customer", "status"], name="followup_task_org_customer"),
+            # the chain's list (HQ's API) by due time
+            models.Index(fields=["org", "due_at"], name="followup_task_org_due"),
             models.Index(fields=["org", "source_line_id"], name="followup_task_org_line"),
             models.Index(
                 fields=["org", "store", "first_due_at"], name="followup_task_org_first_due"

@@ -113,6 +113,8 @@ class StockMove(models.Model):
             ),
             models.Index(fields=["org", "store", "business_date"], name="stock_move_org_date"),
             models.Index(fields=["org", "reference"], name="stock_move_org_reference"),
+            # the chain's ledger (HQ's API), newest first
+            models.Index(fields=["org", "created_at"], name="stock_move_org_created"),
         ]
 
     def __str__(self):

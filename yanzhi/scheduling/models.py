@@ -164,6 +164,8 @@ class Appointment(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["org", "store", "starts_at"], name="appt_org_store_start"),
+            # the chain's list (HQ's API) in start order
+            models.Index(fields=["org", "starts_at"], name="appt_org_start"),
             models.Index(fields=["org", "doctor", "starts_at"], name="appt_org_doctor_start"),
             models.Index(
                 fields=["org", "consultant", "starts_at"], name="appt_org_consultant_start"

@@ -139,7 +139,9 @@ def list_executions(
         qs = qs.filter(store_id=store_id)
     if day:
         qs = qs.filter(business_date=day)
-    return _page(qs, limit, offset)
+    # newest first, day by day: the (org, business date) index gives the days in order and
+    # only the last days' executions are sorted (4 s for HQ at 5 million executions)
+    return _page(qs.order_by("-business_date", "-created_at", "-id"), limit, offset)
 
 
 @router.get("/executions/{execution_id}", response=ExecutionDetailOut)

@@ -181,3 +181,24 @@ def test_a_visit_answer_reads_the_same_statements_with_or_without_its_people(
     assert body["consultant"]["name"] == store_a_consultant.name
     assert body["doctor"]["name"] == store_a_doctor.name
     assert counted[alone.pk]["consultant"] is None
+
+
+def test_the_list_is_newest_first(
+    api_for, hq_admin, store_a, store_b, store_a_front_desk, store_b_front_desk
+):
+    from yanzhi.visits import services
+
+    arrivals = []
+    for n, (store, back) in enumerate(
+        [(store_a, timedelta(days=2)), (store_b, timedelta(hours=3)), (store_a, timedelta(0)),
+         (store_b, timedelta(days=2, hours=-1))]
+    ):  # fmt: skip
+        customer = make_customer(store, name=f"客户{n}")
+        desk = store_a_front_desk if store == store_a else store_b_front_desk
+        visit = services.register_arrival(
+            store, customer=customer, by=desk, arrived_at=timezone.now() - back
+        )
+        arrivals.append((visit.arrived_at, visit.pk))
+    newest_first = [pk for _at, pk in sorted(arrivals, reverse=True)]
+    page = api_for(hq_admin).get("/visits").json()
+    assert [v["id"] for v in page["items"]] == newest_first and page["count"] == 4
