@@ -529,18 +529,23 @@ def create_tasks(
     item: Item | None = None,
     execution=None,
     source_line_id: int | None = None,
+    new_cause: bool = False,
 ) -> list[FollowupTask]:
     """The tasks of every node of a rule that fired for `cause` at `base` (called inside the
     transaction of the triggering action). Nodes that already have a task for the cause are
     skipped, so a trigger that fires again creates nothing. One INSERT for the new tasks and
-    one for their audit rows."""
+    one for their audit rows. `new_cause`: the cause names a row made in this transaction (an
+    execution just written), so no task can name it yet, here or in another transaction:
+    nothing to look up, no savepoint for a concurrent trigger."""
     windows = calling_windows(rule.org_id)
     nodes = list(rule.nodes.all())
-    taken = set(
-        FollowupTask.objects.filter(node_id__in=[n.pk for n in nodes], cause=cause).values_list(
-            "node_id", flat=True
+    taken = set()
+    if not new_cause:
+        taken = set(
+            FollowupTask.objects.filter(node_id__in=[n.pk for n in nodes], cause=cause).values_list(
+                "node_id", flat=True
+            )
         )
-    )
     # colleagues' loads read once per role, counting the tasks this rule gives out
     picker = OwnerPicker(store)
     tasks = []
@@ -581,11 +586,14 @@ def create_tasks(
         tasks.append(task)
     if not tasks:
         return []
-    try:
-        with transaction.atomic():
-            created = FollowupTask.objects.bulk_create(tasks)
-    except IntegrityError:  # a concurrent trigger made some of them: one by one
-        created = [task for task in tasks if _insert(task)]
+    if new_cause:
+        created = FollowupTask.objects.bulk_create(tasks)
+    else:
+        try:
+            with transaction.atomic():
+                created = FollowupTask.objects.bulk_create(tasks)
+        except IntegrityError:  # a concurrent trigger made some of them: one by one
+            created = [task for task in tasks if _insert(task)]
     audit.record_all(
         [audit.entry_for(None, "followup_task.created", t, after={"cause": cause}) for t in created]
     )

@@ -248,6 +248,7 @@ def on_execution_done(
         item=execution.item,
         execution=execution,
         source_line_id=execution.entitlement.source_line_id,
+        new_cause=True,  # the execution was written in this transaction
     )
 
 

@@ -221,16 +221,21 @@ def test_surgery_creates_every_node_inside_the_calling_windows(
     assert {t.execution_id for t in every} == {execution.pk}
     assert {t.source_line_id for t in every} == {order.lines.get().pk}
     assert every.get(title="术后7天内短信").channel == "sms"
-    # the same execution never creates the nodes twice
+    # the same execution never creates the nodes twice: the handler takes the execution as
+    # new (it runs once, in the execution's transaction), and a second run for it is refused
+    from django.db import IntegrityError, transaction
+
     from yanzhi.followups.triggers import on_execution_done
 
-    on_execution_done(
-        execution_id=execution.pk,
-        org_id=execution.org_id,
-        store_id=execution.store_id,
-        customer_id=customer.pk,
-        item_id=eyelid.pk,
-    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        on_execution_done(
+            execution_id=execution.pk,
+            org_id=execution.org_id,
+            store_id=execution.store_id,
+            customer_id=customer.pk,
+            item_id=eyelid.pk,
+            department_id=eyelid.department_id,
+        )
     assert every.count() == 7
 
 
