@@ -49,10 +49,15 @@ def _spend_payments(org_id: int, start: date):
     )
 
 
+def _window_start_at(home_store: Store, today: date | None = None) -> date:
+    """The window's first day for a customer of `home_store` (its day counts)."""
+    today = today or store_today(home_store)
+    return window_start(today, membership.window_months(home_store.org_id))
+
+
 def rolling_spend(customer: Customer, *, today: date | None = None) -> Decimal:
     """One customer's rolling spend, one aggregate query."""
-    today = today or store_today(customer.store)
-    start = window_start(today, membership.window_months(customer.org_id))
+    start = _window_start_at(customer.store, today)
     total = (
         _spend_payments(customer.org_id, start)
         .filter(order__customer_id=customer.pk)
@@ -78,10 +83,8 @@ def refresh_customer(
         )
         spend = rolling_spend(customer)
     else:
-        today = store_today(home_store)
-        start = window_start(today, membership.window_months(home_store.org_id))
         total = (
-            _spend_payments(home_store.org_id, start)
+            _spend_payments(home_store.org_id, _window_start_at(home_store))
             .filter(order__customer_id=OuterRef("pk"))
             .order_by()
             .values("order__customer_id")

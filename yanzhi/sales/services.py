@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Prefetch, prefetch_related_objects
+from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
 from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -282,27 +282,22 @@ def open_order(
     return order
 
 
+def _locking(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """Orders read whole, each row locked (only its own: its store and customer read along)."""
+    return orders.select_for_update(of=("self",)).select_related("store", "customer")
+
+
 def _locked_in_scope(scope: Scope, pk: int) -> Order:
-    """The order read whole under its lock, only if the scope sees it (its store; a
-    consultant's own customers): the check and the lock in one statement."""
-    order = (
-        orders_for(scope)
-        .select_for_update(of=("self",))
-        .select_related("store", "customer")
-        .filter(pk=pk)
-        .first()
-    )
+    """The order locked, only if the scope sees it (its store; a consultant's own customers):
+    the check and the lock in one statement."""
+    order = _locking(orders_for(scope)).filter(pk=pk).first()
     if order is None:
         raise NotFound()
     return order
 
 
 def _locked(order: Order) -> Order:
-    return (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("store", "customer")
-        .get(pk=order.pk)
-    )
+    return _locking(Order.objects).get(pk=order.pk)
 
 
 @transaction.atomic
